@@ -1,0 +1,170 @@
+import type { DataSource, EntityManager } from 'typeorm';
+import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
+import { headers as natsHeaders } from '@nats-io/transport-node';
+import { SpanKind, context } from '@opentelemetry/api';
+import type { Bus } from './bus';
+import { decodeEnvelope, type EventEnvelope } from './envelope';
+import { DLQ_STREAM, type StreamDefinition } from './streams';
+import { affectedRows, unitOfWork } from '../db';
+import { contextFromTraceparent, tracer, type Logger, type Metrics } from '../telemetry';
+
+/** What an event handler receives: the transaction its effect (and inbox row) commit in. */
+export interface HandlerContext {
+  em: EntityManager;
+  log: Logger;
+}
+
+export type EventHandler = (ctx: HandlerContext, event: EventEnvelope) => Promise<void>;
+
+export interface ConsumerDefinition {
+  /** Durable name; also the inbox key, so keep it stable. */
+  name: string;
+  stream: StreamDefinition;
+  /** Handlers by event type; other types on the stream are acknowledged and skipped. */
+  handlers: Record<string, EventHandler>;
+  /** Attempts before the message goes to the dead-letter stream. */
+  maxAttempts?: number;
+  /** Delay before attempt n+1 is backoffMs[n-1] (last value repeats). */
+  backoffMs?: number[];
+}
+
+export const DEFAULT_BACKOFF_MS = [500, 2_000, 5_000, 15_000, 30_000];
+
+/** The redelivery delay after `attempt` failed attempts. */
+export function backoffFor(attempt: number, backoffMs: number[] = DEFAULT_BACKOFF_MS): number {
+  return backoffMs[Math.min(attempt, backoffMs.length) - 1] ?? 1_000;
+}
+
+/**
+ * Runs one durable pull consumer: each message is handled in a unit of work that first inserts
+ * (consumer, event id) into the inbox, so a redelivered event is acknowledged without effect.
+ * The server may redeliver without limit (max_deliver -1): the bound is enforced here, after the
+ * message has been copied to the dead-letter stream, so a crash can never lose it.
+ */
+export class ConsumerRunner {
+  private messages?: ConsumerMessages;
+  private stopped = false;
+  private loop?: Promise<void>;
+  private readonly maxAttempts: number;
+  private readonly backoffMs: number[];
+
+  constructor(
+    private readonly def: ConsumerDefinition,
+    private readonly bus: Bus,
+    private readonly ds: DataSource,
+    private readonly log: Logger,
+    private readonly metrics?: Metrics,
+  ) {
+    this.maxAttempts = def.maxAttempts ?? 5;
+    this.backoffMs = def.backoffMs ?? DEFAULT_BACKOFF_MS;
+  }
+
+  get durable(): string {
+    return this.bus.streamName(this.def.name).replace(/[^A-Za-z0-9_-]/g, '_');
+  }
+
+  /** Creates the stream (if the producer has not yet) and the durable consumer, then starts consuming. */
+  async start(): Promise<void> {
+    const stream = await this.bus.ensureStream(this.def.stream);
+    await this.bus.ensureStream(DLQ_STREAM);
+    const config = {
+      durable_name: this.durable,
+      ack_policy: AckPolicy.Explicit,
+      deliver_policy: DeliverPolicy.All,
+      ack_wait: 30_000_000_000,
+      max_deliver: -1,
+      max_ack_pending: 256,
+    };
+    try {
+      await this.bus.jsm.consumers.info(stream, this.durable);
+    } catch (err) {
+      if (!(err instanceof JetStreamApiError) || err.status !== 404) throw err;
+      await this.bus.jsm.consumers.add(stream, config);
+    }
+    const consumer = await this.bus.js.consumers.get(stream, this.durable);
+    this.loop = (async () => {
+      while (!this.stopped) {
+        try {
+          this.messages = await consumer.consume({ max_messages: 64 });
+          for await (const m of this.messages) await this.handle(m);
+        } catch (err) {
+          if (this.stopped) break;
+          this.log.warn({ err: (err as Error).message, consumer: this.durable }, 'consumer interrupted; resuming');
+          await new Promise((r) => setTimeout(r, 1_000));
+        }
+      }
+    })();
+  }
+
+  async stop(): Promise<void> {
+    this.stopped = true;
+    await this.messages?.close().catch(() => undefined);
+    await this.loop;
+  }
+
+  private async handle(m: JsMsg): Promise<void> {
+    let event: EventEnvelope;
+    try {
+      event = decodeEnvelope(m.data);
+    } catch (err) {
+      await this.deadLetter(m, 'unknown', `malformed envelope: ${(err as Error).message}`);
+      m.term('malformed envelope');
+      return;
+    }
+    const handler = this.def.handlers[event.type];
+    if (!handler) {
+      m.ack();
+      return;
+    }
+    const parent = contextFromTraceparent(m.headers?.get('traceparent') || event.traceparent);
+    await tracer.startActiveSpan(`consume ${event.type}`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
+      try {
+        const applied = await unitOfWork(this.ds, async (em) => {
+          const res = await em.query('INSERT IGNORE INTO inbox (consumer, event_id, processed_at) VALUES (?, ?, NOW(3))', [
+            this.def.name,
+            event.id,
+          ]);
+          if (affectedRows(res) === 0) return false;
+          await context.with(context.active(), () => handler({ em, log: this.log }, event));
+          return true;
+        });
+        m.ack();
+        this.metrics?.eventsConsumed.inc({ consumer: this.def.name, type: event.type, outcome: applied ? 'applied' : 'duplicate' });
+      } catch (err) {
+        const attempt = m.info.deliveryCount;
+        const reason = (err as Error).message ?? String(err);
+        this.metrics?.eventsConsumed.inc({ consumer: this.def.name, type: event.type, outcome: 'failed' });
+        if (attempt >= this.maxAttempts) {
+          try {
+            await this.deadLetter(m, event.type, reason);
+            this.log.error({ err, eventId: event.id, type: event.type, attempt }, 'event dead-lettered');
+            m.term(reason.slice(0, 200));
+          } catch (dlqErr) {
+            // Never drop a message we could not park: let it come back later.
+            this.log.error({ err: (dlqErr as Error).message, eventId: event.id }, 'dead-letter publish failed');
+            m.nak(backoffFor(attempt, this.backoffMs));
+          }
+        } else {
+          this.log.warn({ err: reason, eventId: event.id, type: event.type, attempt }, 'event handler failed; will retry');
+          m.nak(backoffFor(attempt, this.backoffMs));
+        }
+      } finally {
+        span.end();
+      }
+    });
+  }
+
+  private async deadLetter(m: JsMsg, type: string, reason: string): Promise<void> {
+    const h = natsHeaders();
+    for (const [k, v] of m.headers ?? []) if (k !== 'Nats-Msg-Id') for (const value of v) h.append(k, value);
+    h.set('Dlq-Consumer', this.def.name);
+    h.set('Dlq-Reason', reason.replace(/[\r\n]+/g, ' ').slice(0, 500));
+    h.set('Dlq-Original-Subject', m.subject);
+    h.set('Dlq-Stream-Seq', String(m.seq));
+    h.set('Dlq-Attempts', String(m.info.deliveryCount));
+    await this.bus.js.publish(this.bus.subject(`dlq.${this.def.name}.${type}`), m.data, {
+      headers: h,
+      msgID: `dlq:${this.def.name}:${m.info.stream}:${m.seq}`,
+    });
+  }
+}

@@ -1,0 +1,176 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdtempSync, rmSync } from 'node:fs';
+import { createServer, connect as tcpConnect } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { randomBytes } from 'node:crypto';
+import { Bus, createLogger, dropDatabase, signToken, type Principal, type Role } from '@membergraph/platform';
+
+export type Env = Record<string, string | undefined>;
+
+/** A short random token naming this test's database and NATS prefix. */
+export function testId(): string {
+  return randomBytes(4).toString('hex');
+}
+
+export const mysqlUrl = () => process.env.MYSQL_URL ?? 'mysql://root@127.0.0.1:3306';
+export const natsUrl = () => process.env.NATS_URL ?? 'nats://127.0.0.1:4222';
+
+/** Everything a test file owns: one id for its databases and NATS subjects/streams. */
+export interface TestScope {
+  id: string;
+  prefix: string;
+  env(service: string, extra?: Env): Env;
+  /** Drops the databases created under this scope and deletes its streams. */
+  cleanup(): Promise<void>;
+}
+
+export function createTestScope(): TestScope {
+  const id = testId();
+  const prefix = `t${id}.`;
+  const databases = new Set<string>();
+  let nats = natsUrl();
+  return {
+    id,
+    prefix,
+    env(service, extra = {}) {
+      const db = `t_${id}_${service}`;
+      databases.add(db);
+      if (extra.NATS_URL) nats = extra.NATS_URL;
+      return {
+        NODE_ENV: 'test',
+        LOG_LEVEL: process.env.TEST_LOG_LEVEL ?? 'silent',
+        HOST: '127.0.0.1',
+        PORT: '0',
+        MYSQL_URL: mysqlUrl(),
+        NATS_URL: natsUrl(),
+        NATS_PREFIX: prefix,
+        DB_NAME: db,
+        ...extra,
+      };
+    },
+    async cleanup() {
+      for (const db of databases) await dropDatabase(mysqlUrl(), db).catch(() => undefined);
+      const bus = await Bus.connect({ url: nats, prefix, name: 'test-cleanup', log: createLogger('test', 'silent') }).catch(() => null);
+      if (bus) {
+        await bus.deleteStreams().catch(() => undefined);
+        await bus.close();
+      }
+    },
+  };
+}
+
+interface StartableApp {
+  migrate(): Promise<void>;
+  start(): Promise<{ port: number; url: string }>;
+  stop(): Promise<void>;
+}
+
+/** Migrates and starts an app in-process on a free port. */
+export async function startApp<A extends StartableApp>(app: A): Promise<A & { url: string; port: number }> {
+  await app.migrate();
+  const { url, port } = await app.start();
+  return Object.assign(app, { url, port });
+}
+
+export interface GqlResult<T = any> {
+  data?: T;
+  errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }>;
+  status: number;
+}
+
+/** Posts a GraphQL operation; `token` goes in as a bearer token. */
+export async function gql<T = any>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>> {
+  const res = await fetch(url, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...(token ? { authorization: `Bearer ${token}` } : {}) },
+    body: JSON.stringify({ query, variables }),
+  });
+  const body = (await res.json()) as Omit<GqlResult<T>, 'status'>;
+  return { ...body, status: res.status };
+}
+
+/** A token for a principal with the given roles, signed with the test secret. */
+export async function tokenFor(roles: Role[], opts: Partial<Principal> = {}, secret = process.env.JWT_SECRET): Promise<string> {
+  const { token } = await signToken(
+    { secret: secret ?? 'membergraph-dev-secret-change-me-0123456789', issuer: 'membergraph' },
+    { sub: opts.sub ?? 'test-staff', kind: opts.kind ?? 'staff', roles, scopes: opts.scopes ?? [], name: opts.name },
+    3600,
+  );
+  return token;
+}
+
+/** Polls `check` until it returns without throwing, or rethrows its last error at the deadline. */
+export async function eventually<T>(check: () => Promise<T> | T, { timeoutMs = 15_000, intervalMs = 100 } = {}): Promise<T> {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    try {
+      return await check();
+    } catch (err) {
+      if (Date.now() > deadline) throw err;
+      await new Promise((r) => setTimeout(r, intervalMs));
+    }
+  }
+}
+
+/** A free TCP port on 127.0.0.1. */
+export function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const port = (srv.address() as { port: number }).port;
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+function waitForPort(port: number, timeoutMs: number): Promise<void> {
+  const deadline = Date.now() + timeoutMs;
+  return new Promise((resolve, reject) => {
+    const attempt = () => {
+      const socket = tcpConnect(port, '127.0.0.1');
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve();
+      });
+      socket.once('error', () => {
+        socket.destroy();
+        if (Date.now() > deadline) reject(new Error(`port ${port} did not open`));
+        else setTimeout(attempt, 100);
+      });
+    };
+    attempt();
+  });
+}
+
+/** A private nats-server with JetStream on a free port, which a test may stop and start again. */
+export async function startNatsServer(): Promise<{ url: string; stop(): Promise<void>; start(): Promise<void>; dispose(): Promise<void> }> {
+  const port = await freePort();
+  const dir = mkdtempSync(join(tmpdir(), 'mg-nats-'));
+  const bin = process.env.NATS_SERVER_BIN ?? (existsSync('/usr/sbin/nats-server') ? '/usr/sbin/nats-server' : 'nats-server');
+  let child: ChildProcess | undefined;
+  const start = async () => {
+    child = spawn(bin, ['-js', '-sd', dir, '-a', '127.0.0.1', '-p', String(port)], { stdio: 'ignore' });
+    await waitForPort(port, 10_000);
+  };
+  const stop = async () => {
+    const c = child;
+    child = undefined;
+    if (!c || c.exitCode !== null) return;
+    await new Promise<void>((resolve) => {
+      c.once('exit', () => resolve());
+      c.kill('SIGTERM');
+    });
+  };
+  await start();
+  return {
+    url: `nats://127.0.0.1:${port}`,
+    start,
+    stop,
+    async dispose() {
+      await stop();
+      rmSync(dir, { recursive: true, force: true });
+    },
+  };
+}
