@@ -98,7 +98,7 @@ describe('crypto', () => {
     expect(decrypt(master, sealed, 'm1')).toBe('+8613800000001');
     expect(() => decrypt(master, sealed, 'm2')).toThrow();
     const bytes = Buffer.from(sealed, 'base64');
-    bytes[bytes.length - 1] ^= 1;
+    bytes.writeUInt8(bytes.readUInt8(bytes.length - 1) ^ 1, bytes.length - 1);
     expect(() => decrypt(master, bytes.toString('base64'), 'm1')).toThrow();
   });
 

@@ -1,0 +1,14 @@
+/** "+8613800000001" -> "+86138****0001": country code and the first and last digits stay readable. */
+export function maskPhone(e164: string): string {
+  const cc = e164.startsWith('+86') ? '+86' : e164.slice(0, Math.min(3, e164.length - 7));
+  const national = e164.slice(cc.length);
+  if (national.length <= 7) return `${cc}${national.slice(0, 1)}****${national.slice(-2)}`;
+  return `${cc}${national.slice(0, 3)}****${national.slice(-4)}`;
+}
+
+/** "Li Lei" -> "L*****", "李雷" -> "李*": only the first character stays. */
+export function maskName(name: string): string {
+  const chars = Array.from(name);
+  if (chars.length <= 1) return '*';
+  return chars[0] + '*'.repeat(chars.length - 1);
+}

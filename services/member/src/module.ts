@@ -1,0 +1,23 @@
+import { STREAMS, loadTypeDefs, type ServiceModule } from '@membergraph/platform';
+import type { MemberConfig } from './config';
+import { entities } from './entities';
+import { TierEntity } from './entities/tier.entity';
+import { migrations } from './migrations';
+import { DEFAULT_TIER_LADDER } from './domain/tiers';
+import { memberLoaders, memberResolvers, vaultOf, type MemberLoaders } from './resolvers';
+import { ensureBootstrapAdmin } from './services/staff-auth.service';
+
+/** The member subgraph: identity for the whole platform (members, staff), orders, tiers. */
+export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
+  name: 'member',
+  stream: STREAMS.member,
+  entities,
+  migrations,
+  typeDefs: loadTypeDefs(new URL('../schema.graphql', import.meta.url)),
+  resolvers: memberResolvers,
+  loaders: (kit) => memberLoaders(kit, vaultOf(kit)),
+  async onStart(kit) {
+    await kit.ds.getRepository(TierEntity).createQueryBuilder().insert().values(DEFAULT_TIER_LADDER).orIgnore().execute();
+    if (await ensureBootstrapAdmin(kit, kit.ds.manager)) kit.log.info({ username: kit.config.ADMIN_USERNAME }, 'bootstrap admin created');
+  },
+};
