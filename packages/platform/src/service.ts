@@ -51,7 +51,8 @@ export interface ServiceModule<C extends ServiceConfig, L = object> {
   entities: EntitySchema<any>[];
   migrations: Array<new () => MigrationInterface>;
   typeDefs: DocumentNode;
-  resolvers: (kit: ServiceKit<C>) => GraphQLResolverMap<ServiceContext<L>>;
+  /** Resolvers typed by the service's generated `Resolvers` (graphql-codegen). */
+  resolvers: (kit: ServiceKit<C>) => object;
   consumers?: (kit: ServiceKit<C>) => ConsumerDefinition[];
   loaders?: (kit: ServiceKit<C>) => L;
   /** Idempotent seeding run at every start (bootstrap admin, default templates...). */

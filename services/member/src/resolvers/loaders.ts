@@ -1,0 +1,41 @@
+import DataLoader from 'dataloader';
+import { In } from 'typeorm';
+import type { ServiceKit } from '@membergraph/platform';
+import type { MemberConfig } from '../config';
+import type { MemberRow } from '../entities/member.entity';
+import { OrderEntity, type OrderRow } from '../entities/order.entity';
+import { TierEntity } from '../entities/tier.entity';
+import type { TierLevel } from '../domain/tiers';
+import { membersByIds } from '../services/member-registry.service';
+import type { MemberPii, PiiVault } from '../services/pii.service';
+
+export interface MemberLoaders {
+  member: DataLoader<string, MemberRow | null>;
+  order: DataLoader<string, OrderRow | null>;
+  tier: DataLoader<string, TierLevel | null>;
+  pii: (row: MemberRow) => MemberPii;
+}
+
+/** Per-request loaders: batch `_entities` lookups and decrypt each member's PII at most once. */
+export function memberLoaders(kit: ServiceKit<MemberConfig>, vault: PiiVault): MemberLoaders {
+  const em = kit.ds.manager;
+  const opened = new Map<string, MemberPii>();
+  return {
+    member: new DataLoader((ids) => membersByIds(em, ids)),
+    order: new DataLoader(async (ids) => {
+      const rows = await em.getRepository(OrderEntity).findBy({ id: In([...ids]) });
+      const byId = new Map(rows.map((r) => [r.id, r]));
+      return ids.map((id) => byId.get(id) ?? null);
+    }),
+    tier: new DataLoader(async (codes) => {
+      const rows = await em.getRepository(TierEntity).findBy({ code: In([...codes]) });
+      return codes.map((c) => rows.find((r) => r.code === c) ?? null);
+    }),
+    pii(row) {
+      let pii = opened.get(row.id);
+      if (!pii) opened.set(row.id, (pii = vault.open(row)));
+      return pii;
+    },
+  };
+}
+
