@@ -174,3 +174,12 @@ export async function startNatsServer(): Promise<{ url: string; stop(): Promise<
     },
   };
 }
+
+/**
+ * The SQL that would still be needed to make the database match the entities after all
+ * migrations ran; empty when the committed migrations are complete.
+ */
+export async function pendingSchemaChanges(ds: import('typeorm').DataSource): Promise<string[]> {
+  const sql = await ds.driver.createSchemaBuilder().log();
+  return sql.upQueries.map((q) => q.query);
+}

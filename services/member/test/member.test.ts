@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Bus, createLogger, decodeEnvelope, Role } from '@membergraph/platform';
-import { createTestScope, eventually, gql, startApp, tokenFor } from '@membergraph/testkit';
+import { createTestScope, eventually, gql, pendingSchemaChanges, startApp, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 
 const scope = createTestScope();
@@ -18,6 +18,12 @@ beforeAll(async () => {
 afterAll(async () => {
   await app?.stop();
   await scope.cleanup();
+});
+
+describe('schema', () => {
+  it('is fully described by the committed migrations', async () => {
+    expect(await pendingSchemaChanges(app.kit.ds)).toEqual([]);
+  });
 });
 
 describe('staff login', () => {
