@@ -192,6 +192,8 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
         formatError: createErrorFormatter(log),
         // Inline traces are only for Apollo's hosted studio; they cost time on every request.
         plugins: [metricsPlugin(metrics), ApolloServerPluginInlineTraceDisabled()],
+        // runMain owns SIGTERM/SIGINT so the relay and consumers stop in order.
+        stopOnTerminationSignals: false,
       });
       await apollo.start();
       http = createHttpServer({
