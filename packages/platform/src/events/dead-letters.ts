@@ -1,4 +1,5 @@
 import { headers as natsHeaders } from '@nats-io/transport-node';
+import { JetStreamApiError } from '@nats-io/jetstream';
 import type { Bus } from './bus';
 import { DLQ_STREAM } from './streams';
 import { newId } from '../ids';
@@ -16,7 +17,11 @@ export interface DeadLetter {
 /** Dead letters, oldest first, for an operator to inspect. */
 export async function listDeadLetters(bus: Bus, opts: { limit?: number; fromSeq?: number } = {}): Promise<DeadLetter[]> {
   const stream = bus.streamName(DLQ_STREAM.name);
-  const info = await bus.jsm.streams.info(stream);
+  const info = await bus.jsm.streams.info(stream).catch((err) => {
+    if (err instanceof JetStreamApiError && err.status === 404) return null;
+    throw err;
+  });
+  if (!info) return [];
   const out: DeadLetter[] = [];
   const limit = opts.limit ?? 100;
   for (let seq = Math.max(opts.fromSeq ?? 0, info.state.first_seq); seq <= info.state.last_seq && out.length < limit; seq++) {
