@@ -10,9 +10,15 @@ const mappers: Record<string, Record<string, string>> = {
     Order: '../entities/order.entity#OrderRow',
     Tier: '../domain/tiers#TierLevel',
   },
+  points: {
+    Member: '../resolvers/context#MemberRef',
+    PointsAccount: '../resolvers/context#PointsAccountRef',
+    PointsEntry: '../entities/points-entry.entity#PointsEntryRow',
+  },
+  wallet: { Member: '../resolvers/context#MemberRef', Wallet: '../domain/wallet#WalletView' },
 };
 
-const services = ['member'];
+const services = ['member', 'points', 'wallet'];
 
 const config: CodegenConfig = {
   overwrite: true,

@@ -48,6 +48,7 @@ export interface ServiceModule<C extends ServiceConfig, L = object> {
   name: string;
   /** The stream this service produces into, if it publishes events. */
   stream?: StreamDefinition;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- each entity has its own row type
   entities: EntitySchema<any>[];
   migrations: Array<new () => MigrationInterface>;
   typeDefs: DocumentNode;
@@ -178,7 +179,7 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
       await module.onStart?.(kit);
       relay = new OutboxRelay(ds, bus, log, metrics);
       relay.start();
-      runners = (module.consumers?.(kit) ?? []).map((def) => new ConsumerRunner(def, bus!, ds, log, metrics));
+      runners = (module.consumers?.(kit) ?? []).map((def) => new ConsumerRunner(def, bus!, ds, log, metrics, () => relay?.notify()));
       for (const runner of runners) await runner.start();
 
       const schema = buildSubgraphSchema({

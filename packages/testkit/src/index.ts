@@ -73,6 +73,8 @@ export async function startApp<A extends StartableApp>(app: A): Promise<A & { ur
   return Object.assign(app, { url, port });
 }
 
+// Tests read responses as loosely as JSON; typed operations would add nothing the assertions do not check.
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export interface GqlResult<T = any> {
   data?: T;
   errors?: Array<{ message: string; path?: string[]; extensions?: { code?: string; [k: string]: unknown } }>;
@@ -80,6 +82,7 @@ export interface GqlResult<T = any> {
 }
 
 /** Posts a GraphQL operation; `token` goes in as a bearer token. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any
 export async function gql<T = any>(url: string, query: string, variables?: Record<string, unknown>, token?: string): Promise<GqlResult<T>> {
   const res = await fetch(url, {
     method: 'POST',

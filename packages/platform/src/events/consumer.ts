@@ -54,6 +54,8 @@ export class ConsumerRunner {
     private readonly ds: DataSource,
     private readonly log: Logger,
     private readonly metrics?: Metrics,
+    /** Called after each applied event commits (the service wakes its outbox relay here). */
+    private readonly afterCommit?: () => void,
   ) {
     this.maxAttempts = def.maxAttempts ?? 5;
     this.backoffMs = def.backoffMs ?? DEFAULT_BACKOFF_MS;
@@ -129,6 +131,7 @@ export class ConsumerRunner {
           return true;
         });
         m.ack();
+        if (applied) this.afterCommit?.();
         this.metrics?.eventsConsumed.inc({ consumer: this.def.name, type: event.type, outcome: applied ? 'applied' : 'duplicate' });
       } catch (err) {
         const attempt = m.info.deliveryCount;

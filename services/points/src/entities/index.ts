@@ -1,0 +1,4 @@
+import { PointsAccountEntity } from './points-account.entity';
+import { PointsEntryEntity } from './points-entry.entity';
+
+export const entities = [PointsAccountEntity, PointsEntryEntity];

@@ -1,0 +1,26 @@
+import { EntitySchema } from 'typeorm';
+import { bigintColumn } from '@membergraph/platform';
+
+/**
+ * A member's points account: a cached sum of the ledger, locked FOR UPDATE by every change so
+ * entries for one member are written one at a time (balance_after stays a true running total).
+ */
+export interface PointsAccountRow {
+  memberId: string;
+  /** Sum of all entries; may go negative later (refund of spent points: debt). */
+  balance: number;
+  /** Sum of EARN entries only: what the member was ever given. */
+  lifetimeEarned: number;
+  updatedAt: Date;
+}
+
+export const PointsAccountEntity = new EntitySchema<PointsAccountRow>({
+  name: 'PointsAccount',
+  tableName: 'points_account',
+  columns: {
+    memberId: { name: 'member_id', type: 'varchar', length: 26, primary: true },
+    balance: { type: 'bigint', default: 0, transformer: bigintColumn },
+    lifetimeEarned: { name: 'lifetime_earned', type: 'bigint', default: 0, transformer: bigintColumn },
+    updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
+  },
+});

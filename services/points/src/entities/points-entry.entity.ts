@@ -1,0 +1,37 @@
+import { EntitySchema } from 'typeorm';
+import { bigintColumn } from '@membergraph/platform';
+import type { EntryType } from '../domain/ledger';
+
+/** One append-only ledger entry; rows are never updated or deleted. */
+export interface PointsEntryRow {
+  id: string;
+  memberId: string;
+  type: EntryType;
+  /** Signed change in points. */
+  amount: number;
+  /** The account balance right after this entry. */
+  balanceAfter: number;
+  reason: string;
+  reference: string | null;
+  /** Unique: the last line of defence against a double earn, whatever the inbox did. */
+  idempotencyKey: string;
+  createdAt: Date;
+}
+
+export const PointsEntryEntity = new EntitySchema<PointsEntryRow>({
+  name: 'PointsEntry',
+  tableName: 'points_entry',
+  columns: {
+    id: { type: 'varchar', length: 26, primary: true },
+    memberId: { name: 'member_id', type: 'varchar', length: 26 },
+    type: { type: 'varchar', length: 16 },
+    amount: { type: 'bigint', transformer: bigintColumn },
+    balanceAfter: { name: 'balance_after', type: 'bigint', transformer: bigintColumn },
+    reason: { type: 'varchar', length: 32 },
+    reference: { type: 'varchar', length: 128, nullable: true },
+    idempotencyKey: { name: 'idempotency_key', type: 'varchar', length: 128 },
+    createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
+  },
+  uniques: [{ name: 'uq_points_entry_idempotency', columns: ['idempotencyKey'] }],
+  indices: [{ name: 'idx_points_entry_member', columns: ['memberId', 'id'] }],
+});

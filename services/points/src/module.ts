@@ -1,0 +1,18 @@
+import { STREAMS, loadTypeDefs, type ServiceModule } from '@membergraph/platform';
+import type { PointsConfig } from './config';
+import { entities } from './entities';
+import { migrations } from './migrations';
+import { pointsConsumers } from './events';
+import { pointsLoaders, pointsResolvers, type PointsLoaders } from './resolvers';
+
+/** The points subgraph: points accounts and their append-only ledger; extends `Member { points }`. */
+export const serviceModule: ServiceModule<PointsConfig, PointsLoaders> = {
+  name: 'points',
+  stream: STREAMS.points,
+  entities,
+  migrations,
+  typeDefs: loadTypeDefs(new URL('../schema.graphql', import.meta.url)),
+  resolvers: pointsResolvers,
+  consumers: pointsConsumers,
+  loaders: pointsLoaders,
+};

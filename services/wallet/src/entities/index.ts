@@ -1,0 +1,3 @@
+import { WalletAccountEntity } from './wallet-account.entity';
+
+export const entities = [WalletAccountEntity];
