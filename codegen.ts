@@ -16,9 +16,15 @@ const mappers: Record<string, Record<string, string>> = {
     PointsEntry: '../entities/points-entry.entity#PointsEntryRow',
   },
   wallet: { Member: '../resolvers/context#MemberRef', Wallet: '../domain/wallet#WalletView' },
+  marketing: {
+    Member: '../resolvers/context#MemberRef',
+    Coupon: '../entities/coupon.entity#CouponRow',
+    CouponTemplate: '../entities/coupon-template.entity#CouponTemplateRow',
+  },
+  analytics: { Member: '../resolvers/context#MemberRef', MemberInsights: '../domain/facts#Insights' },
 };
 
-const services = ['member', 'points', 'wallet'];
+const services = Object.keys(mappers);
 
 const config: CodegenConfig = {
   overwrite: true,

@@ -25,13 +25,20 @@ try {
   const sql = await ds.driver.createSchemaBuilder().log();
   if (!sql.upQueries.length) {
     console.log(`${service}: entities and migrations agree; nothing to generate`);
-    process.exit(0);
+  } else {
+    writeMigration(sql.upQueries.map((q) => q.query), sql.downQueries.map((q) => q.query));
   }
+} finally {
+  if (ds.isInitialized) await ds.destroy();
+  await dropDatabase(serverUrl, database);
+}
+
+function writeMigration(upQueries: string[], downQueries: string[]) {
   const ts = Date.now();
   const className = `${name}${ts}`;
   const q = (s: string) => '`' + s.replace(/\\/g, '\\\\').replace(/`/g, '\\`').replace(/\$\{/g, '\\${') + '`';
-  const up = sql.upQueries.map((x) => `    await queryRunner.query(${q(x.query)});`).join('\n');
-  const down = sql.downQueries.reverse().map((x) => `    await queryRunner.query(${q(x.query)});`).join('\n');
+  const up = upQueries.map((x) => `    await queryRunner.query(${q(x)});`).join('\n');
+  const down = [...downQueries].reverse().map((x) => `    await queryRunner.query(${q(x)});`).join('\n');
   const file = join(dir, `${ts}-${name}.ts`);
   writeFileSync(
     file,
@@ -63,7 +70,4 @@ ${down}
       .join('\n')}\n\nexport const migrations = [${imports.map((i) => i.cls).join(', ')}];\n`,
   );
   console.log(`wrote ${file}`);
-} finally {
-  if (ds.isInitialized) await ds.destroy();
-  await dropDatabase(serverUrl, database);
 }

@@ -20,10 +20,10 @@ export type Scalars = {
   link__Import: { input: unknown; output: unknown; }
 };
 
-/** A member, as seen by the points service. */
+/** A member of the brand's loyalty programme. */
 export type Member = {
   __typename?: 'Member';
-  /** The member id (owned by the member service). */
+  /** Sortable unique id. */
   id: Scalars['ID']['output'];
   /** The member's points account. The member themself or staff. */
   points: PointsAccount;

@@ -1,0 +1,3 @@
+import { MemberFactEntity } from './member-fact.entity';
+
+export const entities = [MemberFactEntity];

@@ -1,0 +1,3 @@
+import { runMain } from '@membergraph/platform/main';
+
+await runMain('analytics', () => import('./app'));

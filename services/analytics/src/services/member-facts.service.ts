@@ -1,0 +1,36 @@
+import type { EntityManager } from 'typeorm';
+import { In } from 'typeorm';
+import { MemberFactEntity, type MemberFactRow } from '../entities/member-fact.entity';
+import { emptyFacts, type MemberFacts } from '../domain/facts';
+
+/**
+ * Applies `step` to a member's facts inside the caller's transaction. The row is created empty
+ * first (INSERT IGNORE) and then locked, so concurrent events of one member queue up on the row
+ * instead of racing to insert it, and whichever event comes first creates it.
+ */
+export async function updateMemberFacts(
+  em: EntityManager,
+  memberId: string,
+  step: (facts: MemberFacts) => MemberFacts,
+  now = new Date(),
+): Promise<MemberFacts> {
+  const repo = em.getRepository(MemberFactEntity);
+  await repo
+    .createQueryBuilder()
+    .insert()
+    .values({ ...emptyFacts(memberId), updatedAt: now })
+    .orIgnore()
+    .execute();
+  const current = await repo.createQueryBuilder('f').where('f.memberId = :memberId', { memberId }).setLock('pessimistic_write').getOneOrFail();
+  const { updatedAt: _, ...facts } = current;
+  const next = step(facts);
+  await repo.update({ memberId }, { ...next, updatedAt: now });
+  return next;
+}
+
+/** Facts by member id, in the order asked (null where nothing is known): the batch function of the facts loader. */
+export async function factsByMemberIds(em: EntityManager, ids: readonly string[]): Promise<Array<MemberFactRow | null>> {
+  const rows = await em.getRepository(MemberFactEntity).findBy({ memberId: In([...ids]) });
+  const byId = new Map(rows.map((r) => [r.memberId, r]));
+  return ids.map((id) => byId.get(id) ?? null);
+}

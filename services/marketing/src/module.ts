@@ -1,0 +1,22 @@
+import { STREAMS, loadTypeDefs, type ServiceModule } from '@membergraph/platform';
+import type { MarketingConfig } from './config';
+import { entities } from './entities';
+import { migrations } from './migrations';
+import { marketingConsumers } from './events';
+import { marketingLoaders, marketingResolvers, type MarketingLoaders } from './resolvers';
+import { seedWelcomeTemplate } from './services/coupon-template.service';
+
+/** The marketing subgraph: coupon templates and coupons (campaigns and automation to follow). */
+export const serviceModule: ServiceModule<MarketingConfig, MarketingLoaders> = {
+  name: 'marketing',
+  stream: STREAMS.marketing,
+  entities,
+  migrations,
+  typeDefs: loadTypeDefs(new URL('../schema.graphql', import.meta.url)),
+  resolvers: marketingResolvers,
+  consumers: marketingConsumers,
+  loaders: marketingLoaders,
+  async onStart(kit) {
+    if (await seedWelcomeTemplate(kit)) kit.log.info('WELCOME coupon template seeded');
+  },
+};

@@ -1,0 +1,71 @@
+import type { EntityManager } from 'typeorm';
+import { isDuplicateKey, newId, type ServiceKit } from '@membergraph/platform';
+import { CouponEntity, type CouponRow } from '../entities/coupon.entity';
+import type { CouponTemplateRow } from '../entities/coupon-template.entity';
+import { CouponStatus, couponExpiresAt, effectiveStatus, registrationIssueKey } from '../domain/coupon';
+import { newCouponCode } from '../domain/coupon-code';
+import { MarketingEventType, couponIssued } from '../events/contracts';
+import { registrationTemplates } from './coupon-template.service';
+
+const CODE_ATTEMPTS = 3;
+
+/**
+ * Issues one coupon from `template` under `issueKey`, announced as `coupon.issued` in the same
+ * transaction. A key that already issued a coupon is a no-op (null), however the attempts race.
+ */
+export async function issueCoupon(
+  kit: ServiceKit,
+  em: EntityManager,
+  template: CouponTemplateRow,
+  memberId: string,
+  issueKey: string,
+  now = new Date(),
+): Promise<CouponRow | null> {
+  const coupons = em.getRepository(CouponEntity);
+  if (await coupons.existsBy({ issueKey })) return null;
+  for (let attempt = 1; ; attempt++) {
+    const row: CouponRow = {
+      id: newId(),
+      code: newCouponCode(),
+      templateId: template.id,
+      memberId,
+      status: CouponStatus.ISSUED,
+      amount: template.amount,
+      issuedAt: now,
+      expiresAt: couponExpiresAt(now, template.validDays),
+      issueKey,
+    };
+    try {
+      await coupons.insert(row);
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      // A concurrent transaction issued under this key first (we waited on its row lock and now
+      // see it committed), or, about once in 2^60, the random code collided: then draw again.
+      if (await coupons.existsBy({ issueKey })) return null;
+      if (attempt >= CODE_ATTEMPTS) throw err;
+      continue;
+    }
+    await kit.publish(em, MarketingEventType.CouponIssued, memberId, couponIssued.parse({ couponId: row.id, memberId, templateId: template.id }));
+    return row;
+  }
+}
+
+/** Issues the coupons of every registration template to a newly registered member (idempotent). */
+export async function issueRegistrationCoupons(kit: ServiceKit, em: EntityManager, memberId: string, now = new Date()): Promise<CouponRow[]> {
+  const issued: CouponRow[] = [];
+  for (const template of await registrationTemplates(em)) {
+    const coupon = await issueCoupon(kit, em, template, memberId, registrationIssueKey(memberId, template.id), now);
+    if (coupon) issued.push(coupon);
+  }
+  return issued;
+}
+
+/**
+ * A member's coupons, newest first, with the status a caller sees (see effectiveStatus), optionally
+ * only those in `status`. Filtered after reading so the rule lives in one place.
+ */
+export async function memberCoupons(em: EntityManager, memberId: string, status?: CouponStatus | null, now = new Date()): Promise<CouponRow[]> {
+  const rows = await em.getRepository(CouponEntity).find({ where: { memberId }, order: { id: 'DESC' } });
+  const seen = rows.map((r) => ({ ...r, status: effectiveStatus(r, now) }));
+  return status ? seen.filter((r) => r.status === status) : seen;
+}
