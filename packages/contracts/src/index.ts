@@ -8,6 +8,9 @@ import { badInput, type EventEnvelope } from '@membergraph/platform';
 export const EventType = {
   MemberRegistered: 'member.registered',
   OrderCompleted: 'order.completed',
+  PointsEarned: 'points.earned',
+  WalletOpened: 'wallet.opened',
+  CouponIssued: 'coupon.issued',
 } as const;
 export type EventType = (typeof EventType)[keyof typeof EventType];
 
@@ -35,9 +38,40 @@ export const orderCompleted = z.object({
 });
 export type OrderCompleted = z.infer<typeof orderCompleted>;
 
+export const pointsEarned = z.object({
+  memberId: z.string().min(1),
+  /** The ledger entry that recorded the earning. */
+  entryId: z.string().min(1),
+  /** Points earned (positive). */
+  amount: z.number().int().positive(),
+  /** The balance right after the earning. */
+  balance: z.number().int(),
+  /** WELCOME, ORDER... */
+  reason: z.string().min(1),
+  /** The order id (ORDER) or announcing event id (WELCOME). */
+  reference: z.string().nullable(),
+});
+export type PointsEarned = z.infer<typeof pointsEarned>;
+
+export const walletOpened = z.object({
+  memberId: z.string().min(1),
+});
+export type WalletOpened = z.infer<typeof walletOpened>;
+
+/** A coupon was issued to a member. Ids only: read the coupon through the graph. */
+export const couponIssued = z.object({
+  couponId: z.string().min(1),
+  memberId: z.string().min(1),
+  templateId: z.string().min(1),
+});
+export type CouponIssued = z.infer<typeof couponIssued>;
+
 const schemas = {
   [EventType.MemberRegistered]: memberRegistered,
   [EventType.OrderCompleted]: orderCompleted,
+  [EventType.PointsEarned]: pointsEarned,
+  [EventType.WalletOpened]: walletOpened,
+  [EventType.CouponIssued]: couponIssued,
 } as const;
 type DataOf<T extends EventType> = z.infer<(typeof schemas)[T]>;
 

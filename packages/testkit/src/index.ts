@@ -4,7 +4,19 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { Bus, createLogger, dropDatabase, signToken, type Principal, type Role } from '@membergraph/platform';
+import {
+  Bus,
+  createEnvelope,
+  createLogger,
+  dropDatabase,
+  durableName,
+  encodeEnvelope,
+  signToken,
+  type EventEnvelope,
+  type Principal,
+  type Role,
+  type StreamDefinition,
+} from '@membergraph/platform';
 
 export type Env = Record<string, string | undefined>;
 
@@ -114,6 +126,43 @@ export async function eventually<T>(check: () => Promise<T> | T, { timeoutMs = 1
       await new Promise((r) => setTimeout(r, intervalMs));
     }
   }
+}
+
+/** A bus on a test scope's prefix that plays a stream's producer and watches the consumers of that stream. */
+export interface StreamProbe {
+  /** The probe's connection, for reading other streams. */
+  bus: Bus;
+  /** Publishes `envelope` and returns its stream sequence; a `msgID` other than its id gets past JetStream dedupe, as a redelivery would. */
+  publish(envelope: EventEnvelope, msgID?: string): Promise<number>;
+  /** Resolves once durable consumer `consumer` has acknowledged everything up to stream sequence `seq` (its effects have committed). */
+  consumed(consumer: string, seq: number): Promise<void>;
+  close(): Promise<void>;
+}
+
+/** Connects a {@link StreamProbe} to `stream` under `scope`'s prefix, creating the stream if no producer has yet. */
+export async function streamProbe(scope: TestScope, stream: StreamDefinition, opts: { name?: string; url?: string } = {}): Promise<StreamProbe> {
+  const bus = await Bus.connect({ url: opts.url ?? natsUrl(), prefix: scope.prefix, name: opts.name ?? 'test-probe', log: createLogger('test', 'silent') });
+  const streamName = await bus.ensureStream(stream);
+  return {
+    bus,
+    async publish(envelope, msgID = envelope.id) {
+      const ack = await bus.js.publish(bus.subject(envelope.type), encodeEnvelope(envelope), { msgID });
+      return ack.seq;
+    },
+    async consumed(consumer, seq) {
+      const durable = durableName(bus, consumer);
+      await eventually(async () => {
+        const floor = (await bus.jsm.consumers.info(streamName, durable)).ack_floor.stream_seq;
+        if (floor < seq) throw new Error(`consumer ${consumer} has acknowledged through ${floor}, not yet ${seq}`);
+      });
+    },
+    close: () => bus.close(),
+  };
+}
+
+/** A new envelope of `type` about `subject`, as service `source` would publish it. */
+export function envelopeFrom<T>(source: string, type: string, subject: string, data: T): EventEnvelope<T> {
+  return createEnvelope({ type, source, subject, data });
 }
 
 /** A free TCP port on 127.0.0.1. */

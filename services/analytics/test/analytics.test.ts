@@ -1,13 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Role, newId } from '@membergraph/platform';
+import { Role, STREAMS, newId } from '@membergraph/platform';
 import { EventType, type MemberRegistered, type OrderCompleted } from '@membergraph/contracts';
-import { createTestScope, gql, pendingSchemaChanges, startApp, tokenFor } from '@membergraph/testkit';
+import { createTestScope, envelopeFrom, gql, pendingSchemaChanges, startApp, streamProbe, type StreamProbe, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
-import { envelope, memberStreamProbe } from './events';
 
 const scope = createTestScope();
 let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
-let probe: Awaited<ReturnType<typeof memberStreamProbe>>;
+let probe: StreamProbe;
+const CONSUMER = 'analytics-member';
 let analyst: string;
 
 const INSIGHTS = `query($reps: [_Any!]!) {
@@ -31,10 +31,10 @@ async function insightsOf(memberId: string): Promise<Insights> {
 }
 
 const registered = (memberId: string, registeredAt: string) =>
-  envelope<MemberRegistered>(EventType.MemberRegistered, memberId, { memberId, channel: 'STORE', tier: 'MEMBER', registeredAt });
+  envelopeFrom<MemberRegistered>('member', EventType.MemberRegistered, memberId, { memberId, channel: 'STORE', tier: 'MEMBER', registeredAt });
 const completed = (memberId: string, amount: number, completedAt: string) => {
   const orderId = newId();
-  return envelope<OrderCompleted>(EventType.OrderCompleted, memberId, {
+  return envelopeFrom<OrderCompleted>('member', EventType.OrderCompleted, memberId, {
     orderId,
     memberId,
     source: 'pos',
@@ -50,12 +50,12 @@ const completed = (memberId: string, amount: number, completedAt: string) => {
 async function deliver(...events: Array<ReturnType<typeof registered> | ReturnType<typeof completed>>) {
   let last = 0;
   for (const e of events) last = await probe.publish(e);
-  await probe.consumed(last);
+  await probe.consumed(CONSUMER, last);
 }
 
 beforeAll(async () => {
   app = await startApp(createApp(scope.env('analytics')));
-  probe = await memberStreamProbe(scope, 'analytics-member');
+  probe = await streamProbe(scope, STREAMS.member);
   analyst = await tokenFor([Role.ANALYST]);
 });
 afterAll(async () => {
@@ -98,7 +98,7 @@ describe('Member.insights', () => {
     const order = completed(memberId, 999, '2026-04-01T10:00:00.000Z');
     await deliver(order);
     // Same envelope under another msgID, so JetStream's dedupe cannot hide it: the inbox must.
-    await probe.consumed(await probe.publish(order, `${order.id}-redelivered`));
+    await probe.consumed(CONSUMER, await probe.publish(order, `${order.id}-redelivered`));
     expect(await insightsOf(memberId)).toMatchObject({ orderCount: 1, totalSpend: 999 });
   });
 

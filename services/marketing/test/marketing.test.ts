@@ -1,17 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Bus, Role, createLogger, decodeEnvelope, newId } from '@membergraph/platform';
-import { EventType, type MemberRegistered } from '@membergraph/contracts';
-import { createTestScope, eventually, gql, natsUrl, pendingSchemaChanges, startApp, tokenFor } from '@membergraph/testkit';
+import { Bus, Role, STREAMS, createLogger, decodeEnvelope, newId } from '@membergraph/platform';
+import { EventType, couponIssued, type MemberRegistered } from '@membergraph/contracts';
+import { createTestScope, envelopeFrom, eventually, gql, natsUrl, pendingSchemaChanges, startApp, streamProbe, type StreamProbe, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { seedWelcomeTemplate } from '../src/services/coupon-template.service';
 import { issueCoupon } from '../src/services/coupon.service';
 import { CouponTemplateEntity } from '../src/entities/coupon-template.entity';
-import { couponIssued } from '../src/events/contracts';
-import { envelope, memberStreamProbe } from './events';
 
 const scope = createTestScope();
 let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
-let probe: Awaited<ReturnType<typeof memberStreamProbe>>;
+let probe: StreamProbe;
+const CONSUMER = 'marketing-member';
 let operator: string;
 
 const TEMPLATES = `{ couponTemplates { id code name amount validDays issueOnRegistration createdAt } }`;
@@ -40,11 +39,11 @@ async function couponList(memberId: string, status?: string): Promise<CouponView
 }
 
 const registered = (memberId: string) =>
-  envelope<MemberRegistered>(EventType.MemberRegistered, memberId, { memberId, channel: 'APP', tier: 'MEMBER', registeredAt: new Date().toISOString() });
+  envelopeFrom<MemberRegistered>('member', EventType.MemberRegistered, memberId, { memberId, channel: 'APP', tier: 'MEMBER', registeredAt: new Date().toISOString() });
 
 /** Registers a member on the bus and waits until marketing has handled it. */
 async function register(memberId = newId()) {
-  await probe.consumed(await probe.publish(registered(memberId)));
+  await probe.consumed(CONSUMER, await probe.publish(registered(memberId)));
   return memberId;
 }
 
@@ -52,7 +51,7 @@ const count = async (sql: string, params: unknown[] = []) => Number((await app.k
 
 beforeAll(async () => {
   app = await startApp(createApp(scope.env('marketing', { WELCOME_COUPON_AMOUNT: '1500', WELCOME_COUPON_VALID_DAYS: '14' })));
-  probe = await memberStreamProbe(scope, 'marketing-member');
+  probe = await streamProbe(scope, STREAMS.member);
   operator = await tokenFor([Role.OPERATOR]);
 });
 afterAll(async () => {
@@ -120,11 +119,11 @@ describe('on member.registered', () => {
   it('issues nothing more when the same event is redelivered or the registration is announced again', async () => {
     const memberId = newId();
     const first = registered(memberId);
-    await probe.consumed(await probe.publish(first));
+    await probe.consumed(CONSUMER, await probe.publish(first));
     // Same envelope under another msgID: JetStream cannot dedupe it, the inbox must.
-    await probe.consumed(await probe.publish(first, `${first.id}-redelivered`));
+    await probe.consumed(CONSUMER, await probe.publish(first, `${first.id}-redelivered`));
     // A new event id for the same member: the issue key must.
-    await probe.consumed(await probe.publish(registered(memberId)));
+    await probe.consumed(CONSUMER, await probe.publish(registered(memberId)));
     expect(await couponList(memberId)).toHaveLength(1);
     expect(await count('SELECT COUNT(*) AS n FROM coupon WHERE member_id = ?', [memberId])).toBe(1);
     expect(await count(`SELECT COUNT(*) AS n FROM outbox WHERE type = 'coupon.issued' AND subject = ?`, [memberId])).toBe(1);

@@ -1,25 +1,16 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventType, type MemberRegistered, type OrderCompleted } from '@membergraph/contracts';
-import {
-  Bus,
-  STREAMS,
-  createEnvelope,
-  createLogger,
-  decodeEnvelope,
-  encodeEnvelope,
-  newId,
-  Role,
-  type EventEnvelope,
-} from '@membergraph/platform';
-import { createTestScope, eventually, gql, natsUrl, pendingSchemaChanges, startApp, tokenFor } from '@membergraph/testkit';
+import { EventType, type MemberRegistered, type OrderCompleted, type PointsEarned } from '@membergraph/contracts';
+import { Bus, STREAMS, createEnvelope, decodeEnvelope, newId, Role, type EventEnvelope } from '@membergraph/platform';
+import { createTestScope, eventually, gql, pendingSchemaChanges, startApp, streamProbe, tokenFor, type StreamProbe } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { orderCompletedHandler } from '../src/events/handlers/order-completed.handler';
 import { earnPoints } from '../src/services/points-ledger.service';
-import type { PointsEarned } from '../src/events/contracts';
 
 const scope = createTestScope();
 let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
+let probe: StreamProbe;
 let bus: Bus;
+const CONSUMER = 'points-member';
 
 const POINTS = `query($reps: [_Any!]!, $first: Int, $after: String) {
   _entities(representations: $reps) {
@@ -31,11 +22,11 @@ const POINTS = `query($reps: [_Any!]!, $first: Int, $after: String) {
 
 beforeAll(async () => {
   app = await startApp(createApp(scope.env('points')));
-  bus = await Bus.connect({ url: natsUrl(), prefix: scope.prefix, name: 'points-test', log: createLogger('test', 'silent') });
-  await bus.ensureStream(STREAMS.member);
+  probe = await streamProbe(scope, STREAMS.member, { name: 'points-test' });
+  bus = probe.bus;
 });
 afterAll(async () => {
-  await bus?.close();
+  await probe?.close();
   await app?.stop();
   await scope.cleanup();
 });
@@ -61,21 +52,6 @@ const orderCompleted = (memberId: string, amount: number, orderId = newId()) =>
     subject: memberId,
     data: { orderId, memberId, source: 'pos', externalId: `X-${orderId}`, amount, storeId: 's1', channel: 'STORE', completedAt: new Date().toISOString() },
   });
-
-/** Publishes an envelope as the member service's relay would; `msgID` differs to defeat JetStream dedupe. */
-async function deliver(envelope: EventEnvelope, msgID = envelope.id): Promise<number> {
-  const ack = await bus.js.publish(bus.subject(envelope.type), encodeEnvelope(envelope), { msgID });
-  return ack.seq;
-}
-
-/** Waits until the points consumer has acknowledged everything up to stream sequence `seq`. */
-async function consumedThrough(seq: number): Promise<void> {
-  const durable = bus.streamName('points-member').replace(/[^A-Za-z0-9_-]/g, '_');
-  await eventually(async () => {
-    const info = await bus.jsm.consumers.info(bus.streamName(STREAMS.member.name), durable);
-    expect(info.ack_floor.stream_seq).toBeGreaterThanOrEqual(seq);
-  });
-}
 
 async function ledgerOf(memberId: string) {
   const entries: Array<{ type: string; amount: string; reason: string; reference: string | null }> = await app.kit.ds.query(
@@ -122,8 +98,8 @@ describe('earning from member events', () => {
   it('credits the welcome bonus and one point per whole yuan: 100 + 12850 fen -> 228', async () => {
     const order = orderCompleted(memberId, 12850);
     orderId = order.data.orderId;
-    await deliver(registered(memberId));
-    await deliver(order);
+    await probe.publish(registered(memberId));
+    await probe.publish(order);
     const token = await memberToken(memberId);
     const res = await eventually(async () => {
       const r = await readPoints(memberId, token);
@@ -159,9 +135,9 @@ describe('earning from member events', () => {
   it('earns once when the same event is delivered twice', async () => {
     const order = orderCompleted(memberId, 5000);
     const duplicatesBefore = await inboxDuplicates();
-    await deliver(order);
-    const seq = await deliver(order, `${order.id}-again`); // a copy JetStream cannot dedupe
-    await consumedThrough(seq);
+    await probe.publish(order);
+    const seq = await probe.publish(order, `${order.id}-again`); // a copy JetStream cannot dedupe
+    await probe.consumed(CONSUMER, seq);
     expect(await inboxDuplicates()).toBe(duplicatesBefore + 1);
     const ledger = await ledgerOf(memberId);
     expect(ledger.entries.filter((e) => e.reference === order.data.orderId)).toHaveLength(1);
@@ -172,8 +148,8 @@ describe('earning from member events', () => {
   it('earns once for two different events about the same order', async () => {
     const first = orderCompleted(memberId, 1000);
     const second = orderCompleted(memberId, 1000, first.data.orderId);
-    await deliver(first);
-    await consumedThrough(await deliver(second));
+    await probe.publish(first);
+    await probe.consumed(CONSUMER, await probe.publish(second));
     const ledger = await ledgerOf(memberId);
     expect(ledger.entries.filter((e) => e.reference === first.data.orderId)).toHaveLength(1);
     expect(ledger.balance).toBe(288);
@@ -193,7 +169,7 @@ describe('earning from member events', () => {
 
   it('writes no entry for an order under one yuan', async () => {
     const order = orderCompleted(memberId, 99);
-    await consumedThrough(await deliver(order));
+    await probe.consumed(CONSUMER, await probe.publish(order));
     const ledger = await ledgerOf(memberId);
     expect(ledger.entries.some((e) => e.reference === order.data.orderId)).toBe(false);
     expect(ledger.balance).toBe(295);
@@ -203,8 +179,8 @@ describe('earning from member events', () => {
 describe('reading points', () => {
   const memberId = newId();
   beforeAll(async () => {
-    await deliver(registered(memberId));
-    for (const amount of [100, 200, 300]) await deliver(orderCompleted(memberId, amount));
+    await probe.publish(registered(memberId));
+    for (const amount of [100, 200, 300]) await probe.publish(orderCompleted(memberId, amount));
     await eventually(async () => expect((await ledgerOf(memberId)).balance).toBe(106));
   });
 
@@ -256,7 +232,7 @@ describe('concurrency', () => {
   it('keeps the balance exact when 20 orders for one member arrive together', async () => {
     const memberId = newId();
     const orders = Array.from({ length: 20 }, (_, i) => orderCompleted(memberId, (i + 1) * 100));
-    await Promise.all(orders.map((o) => deliver(o)));
+    await Promise.all(orders.map((o) => probe.publish(o)));
     await eventually(async () => expect((await ledgerOf(memberId)).entries).toHaveLength(20));
     const ledger = await ledgerOf(memberId);
     expect(ledger.balance).toBe(210);

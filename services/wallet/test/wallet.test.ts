@@ -1,23 +1,25 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { EventType, type MemberRegistered } from '@membergraph/contracts';
-import { Bus, STREAMS, createEnvelope, createLogger, decodeEnvelope, encodeEnvelope, newId, Role, type EventEnvelope } from '@membergraph/platform';
-import { createTestScope, eventually, gql, natsUrl, pendingSchemaChanges, startApp, tokenFor } from '@membergraph/testkit';
+import { Bus, STREAMS, createEnvelope, decodeEnvelope, newId, Role } from '@membergraph/platform';
+import { createTestScope, eventually, gql, pendingSchemaChanges, startApp, streamProbe, tokenFor, type StreamProbe } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { memberRegisteredHandler } from '../src/events/handlers/member-registered.handler';
 
 const scope = createTestScope();
 let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
+let probe: StreamProbe;
 let bus: Bus;
+const CONSUMER = 'wallet-member';
 
 const WALLET = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Member { id wallet { balance principal bonus status } } } }`;
 
 beforeAll(async () => {
   app = await startApp(createApp(scope.env('wallet')));
-  bus = await Bus.connect({ url: natsUrl(), prefix: scope.prefix, name: 'wallet-test', log: createLogger('test', 'silent') });
-  await bus.ensureStream(STREAMS.member);
+  probe = await streamProbe(scope, STREAMS.member, { name: 'wallet-test' });
+  bus = probe.bus;
 });
 afterAll(async () => {
-  await bus?.close();
+  await probe?.close();
   await app?.stop();
   await scope.cleanup();
 });
@@ -36,20 +38,6 @@ const registered = (memberId: string) =>
     data: { memberId, channel: 'APP', tier: 'MEMBER', registeredAt: new Date().toISOString() },
   });
 
-/** Publishes an envelope as the member service's relay would; `msgID` differs to defeat JetStream dedupe. */
-async function deliver(envelope: EventEnvelope, msgID = envelope.id): Promise<number> {
-  return (await bus.js.publish(bus.subject(envelope.type), encodeEnvelope(envelope), { msgID })).seq;
-}
-
-/** Waits until the wallet consumer has acknowledged everything up to stream sequence `seq`. */
-async function consumedThrough(seq: number): Promise<void> {
-  const durable = bus.streamName('wallet-member').replace(/[^A-Za-z0-9_-]/g, '_');
-  await eventually(async () => {
-    const info = await bus.jsm.consumers.info(bus.streamName(STREAMS.member.name), durable);
-    expect(info.ack_floor.stream_seq).toBeGreaterThanOrEqual(seq);
-  });
-}
-
 const countAccounts = async (memberId: string) =>
   Number((await app.kit.ds.query('SELECT COUNT(*) AS n FROM wallet_account WHERE member_id = ?', [memberId]))[0].n);
 const countOpenedEvents = async (memberId: string) =>
@@ -63,10 +51,10 @@ describe('opening wallets', () => {
 
   it('opens the account once for a redelivered registration and announces wallet.opened once', async () => {
     const event = registered(memberId);
-    await deliver(event);
-    await deliver(event, `${event.id}-again`); // a copy JetStream cannot dedupe
-    const seq = await deliver(registered(memberId)); // a second, distinct announcement
-    await consumedThrough(seq);
+    await probe.publish(event);
+    await probe.publish(event, `${event.id}-again`); // a copy JetStream cannot dedupe
+    const seq = await probe.publish(registered(memberId)); // a second, distinct announcement
+    await probe.consumed(CONSUMER, seq);
     expect(await countAccounts(memberId)).toBe(1);
     expect(await countOpenedEvents(memberId)).toBe(1);
     const [row] = await app.kit.ds.query('SELECT principal, bonus, status, currency FROM wallet_account WHERE member_id = ?', [memberId]);
@@ -103,7 +91,7 @@ describe('opening wallets', () => {
 describe('reading wallets', () => {
   const memberId = newId();
   beforeAll(async () => {
-    await consumedThrough(await deliver(registered(memberId)));
+    await probe.consumed(CONSUMER, await probe.publish(registered(memberId)));
     // No top-ups yet in this foundation: put money in directly to see principal and bonus apart.
     await app.kit.ds.query("UPDATE wallet_account SET principal = 50000, bonus = 6000, status = 'FROZEN' WHERE member_id = ?", [memberId]);
   });

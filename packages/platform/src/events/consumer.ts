@@ -35,6 +35,11 @@ export function backoffFor(attempt: number, backoffMs: number[] = DEFAULT_BACKOF
   return backoffMs[Math.min(attempt, backoffMs.length) - 1] ?? 1_000;
 }
 
+/** The JetStream durable name of `consumer` on `bus`: its prefixed name with every character NATS forbids there replaced by `_`. */
+export function durableName(bus: Bus, consumer: string): string {
+  return bus.streamName(consumer).replace(/[^A-Za-z0-9_-]/g, '_');
+}
+
 /**
  * Runs one durable pull consumer: each message is handled in a unit of work that first inserts
  * (consumer, event id) into the inbox, so a redelivered event is acknowledged without effect.
@@ -62,7 +67,7 @@ export class ConsumerRunner {
   }
 
   get durable(): string {
-    return this.bus.streamName(this.def.name).replace(/[^A-Za-z0-9_-]/g, '_');
+    return durableName(this.bus, this.def.name);
   }
 
   /** Creates the stream (if the producer has not yet) and the durable consumer, then starts consuming. */

@@ -13,5 +13,3 @@ export function marketingConsumers(kit: ServiceKit<MarketingConfig>): ConsumerDe
     },
   ];
 }
-
-export { MarketingEventType, couponIssued, type CouponIssued } from './contracts';

@@ -1,10 +1,10 @@
 import type { EntityManager } from 'typeorm';
 import { isDuplicateKey, newId, type ServiceKit } from '@membergraph/platform';
+import { EventType, checkedData } from '@membergraph/contracts';
 import { CouponEntity, type CouponRow } from '../entities/coupon.entity';
 import type { CouponTemplateRow } from '../entities/coupon-template.entity';
 import { CouponStatus, couponExpiresAt, effectiveStatus, registrationIssueKey } from '../domain/coupon';
 import { newCouponCode } from '../domain/coupon-code';
-import { MarketingEventType, couponIssued } from '../events/contracts';
 import { registrationTemplates } from './coupon-template.service';
 
 const CODE_ATTEMPTS = 3;
@@ -45,7 +45,7 @@ export async function issueCoupon(
       if (attempt >= CODE_ATTEMPTS) throw err;
       continue;
     }
-    await kit.publish(em, MarketingEventType.CouponIssued, memberId, couponIssued.parse({ couponId: row.id, memberId, templateId: template.id }));
+    await kit.publish(em, EventType.CouponIssued, memberId, checkedData(EventType.CouponIssued, { couponId: row.id, memberId, templateId: template.id }));
     return row;
   }
 }

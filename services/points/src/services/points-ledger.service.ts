@@ -1,9 +1,9 @@
 import { LessThan, In, type EntityManager } from 'typeorm';
 import { decodeCursor, isDuplicateKey, newId, pageSize, toConnection, type Connection, type ServiceKit } from '@membergraph/platform';
+import { EventType, checkedData } from '@membergraph/contracts';
 import { PointsAccountEntity, type PointsAccountRow } from '../entities/points-account.entity';
 import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
 import { EntryType, applyEntry, type AccountTotals, type EarnReason } from '../domain/ledger';
-import { PointsEventType, pointsEarned } from '../events/contracts';
 
 export interface EarnInput {
   memberId: string;
@@ -68,9 +68,9 @@ export async function earnPoints(kit: ServiceKit, em: EntityManager, input: Earn
     .update({ memberId: input.memberId }, { balance: after.balance, lifetimeEarned: after.lifetimeEarned, updatedAt: entry.createdAt });
   await kit.publish(
     em,
-    PointsEventType.PointsEarned,
+    EventType.PointsEarned,
     input.memberId,
-    pointsEarned.parse({
+    checkedData(EventType.PointsEarned, {
       memberId: input.memberId,
       entryId: entry.id,
       amount: entry.amount,

@@ -1,9 +1,9 @@
 import { In, type EntityManager } from 'typeorm';
 import { isDuplicateKey, type ServiceKit } from '@membergraph/platform';
+import { EventType, checkedData } from '@membergraph/contracts';
 import type { WalletConfig } from '../config';
 import { WalletAccountEntity, type WalletAccountRow } from '../entities/wallet-account.entity';
 import { WalletStatus } from '../domain/wallet';
-import { WalletEventType, walletOpened } from '../events/contracts';
 
 /**
  * Opens the member's wallet once and announces `wallet.opened` in the same transaction. Returns
@@ -28,7 +28,7 @@ export async function openWallet(kit: ServiceKit<WalletConfig>, em: EntityManage
     if (isDuplicateKey(err)) return false;
     throw err;
   }
-  await kit.publish(em, WalletEventType.WalletOpened, memberId, walletOpened.parse({ memberId }));
+  await kit.publish(em, EventType.WalletOpened, memberId, checkedData(EventType.WalletOpened, { memberId }));
   return true;
 }
 
