@@ -4,6 +4,7 @@ import { createServer, connect as tcpConnect } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import {
   Bus,
   createEnvelope,
@@ -18,6 +19,9 @@ import {
   type StreamDefinition,
 } from '@membergraph/platform';
 
+export { memberEvents } from './member-events';
+
+/** Environment variables for an app, as `process.env` holds them. */
 export type Env = Record<string, string | undefined>;
 
 /** A short random token naming this test's database and NATS prefix. */
@@ -72,7 +76,8 @@ export function createTestScope(): TestScope {
   };
 }
 
-interface StartableApp {
+/** What {@link startApp} and {@link serviceUnderTest} need of a service app. */
+export interface StartableApp {
   migrate(): Promise<void>;
   start(): Promise<{ port: number; url: string }>;
   stop(): Promise<void>;
@@ -234,4 +239,76 @@ export async function startNatsServer(): Promise<{ url: string; stop(): Promise<
 export async function pendingSchemaChanges(ds: import('typeorm').DataSource): Promise<string[]> {
   const sql = await ds.driver.createSchemaBuilder().log();
   return sql.upQueries.map((q) => q.query);
+}
+
+/** A service app started in-process for one test file, with the scope and probe that go with it. */
+export interface ServiceUnderTest<A extends StartableApp> {
+  /** The running app; readable from inside tests and hooks once `beforeAll` has run. */
+  readonly app: A & { url: string; port: number };
+  /** The app's GraphQL endpoint. */
+  readonly url: string;
+  /** The stream probe asked for with `probe`; throws when none was. */
+  readonly probe: StreamProbe;
+  /** The scope owning the app's database and NATS prefix. */
+  readonly scope: TestScope;
+}
+
+export interface ServiceUnderTestOptions {
+  /** Extra environment for the app, on top of the scope's. */
+  env?: Env;
+  /** A stream to attach a {@link StreamProbe} to, as its producer. */
+  probe?: StreamDefinition;
+  /** The probe's NATS connection name (default `test-probe`). */
+  probeName?: string;
+}
+
+/**
+ * Registers `beforeAll`/`afterAll` hooks that start service `name` (migrated, on a free port) under a
+ * fresh test scope, optionally with a probe on a stream, and stop it and clean up after the file.
+ */
+export function serviceUnderTest<A extends StartableApp>(
+  name: string,
+  createApp: (env: Env) => A,
+  opts: ServiceUnderTestOptions = {},
+): ServiceUnderTest<A> {
+  const scope = createTestScope();
+  let app: (A & { url: string; port: number }) | undefined;
+  let probe: StreamProbe | undefined;
+
+  beforeAll(async () => {
+    app = await startApp(createApp(scope.env(name, opts.env)));
+    if (opts.probe) probe = await streamProbe(scope, opts.probe, { name: opts.probeName });
+  });
+  afterAll(async () => {
+    await probe?.close();
+    await app?.stop();
+    await scope.cleanup();
+  });
+
+  const started = () => {
+    if (!app) throw new Error(`${name} is not started: read it inside a test or a hook`);
+    return app;
+  };
+  return {
+    get app() {
+      return started();
+    },
+    get url() {
+      return started().url;
+    },
+    get probe() {
+      if (!probe) throw new Error(opts.probe ? `the ${name} probe is not connected yet` : `${name} was set up without a probe`);
+      return probe;
+    },
+    scope,
+  };
+}
+
+/** Registers the `schema` test: after all migrations ran, the entities need no further DDL. */
+export function itHasCompleteMigrations(service: ServiceUnderTest<StartableApp & { kit: { ds: import('typeorm').DataSource } }>): void {
+  describe('schema', () => {
+    it('is fully described by the committed migrations', async () => {
+      expect(await pendingSchemaChanges(service.app.kit.ds)).toEqual([]);
+    });
+  });
 }

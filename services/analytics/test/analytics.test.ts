@@ -1,12 +1,9 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { Role, STREAMS, newId } from '@membergraph/platform';
-import { EventType, type MemberRegistered, type OrderCompleted } from '@membergraph/contracts';
-import { createTestScope, envelopeFrom, gql, pendingSchemaChanges, startApp, streamProbe, type StreamProbe, tokenFor } from '@membergraph/testkit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { Role, STREAMS, newId, type EventEnvelope } from '@membergraph/platform';
+import { gql, itHasCompleteMigrations, memberEvents, serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 
-const scope = createTestScope();
-let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
-let probe: StreamProbe;
+const svc = serviceUnderTest('analytics', createApp, { probe: STREAMS.member });
 const CONSUMER = 'analytics-member';
 let analyst: string;
 
@@ -22,7 +19,7 @@ interface Insights {
 }
 
 function insightsQuery(memberId: string, token?: string) {
-  return gql<{ _entities: Array<{ id: string; insights: Insights }> }>(app.url, INSIGHTS, { reps: [{ __typename: 'Member', id: memberId }] }, token);
+  return gql<{ _entities: Array<{ id: string; insights: Insights }> }>(svc.url, INSIGHTS, { reps: [{ __typename: 'Member', id: memberId }] }, token);
 }
 async function insightsOf(memberId: string): Promise<Insights> {
   const res = await insightsQuery(memberId, analyst);
@@ -30,45 +27,21 @@ async function insightsOf(memberId: string): Promise<Insights> {
   return res.data!._entities[0]!.insights;
 }
 
-const registered = (memberId: string, registeredAt: string) =>
-  envelopeFrom<MemberRegistered>('member', EventType.MemberRegistered, memberId, { memberId, channel: 'STORE', tier: 'MEMBER', registeredAt });
-const completed = (memberId: string, amount: number, completedAt: string) => {
-  const orderId = newId();
-  return envelopeFrom<OrderCompleted>('member', EventType.OrderCompleted, memberId, {
-    orderId,
-    memberId,
-    source: 'pos',
-    externalId: `X-${orderId}`,
-    amount,
-    storeId: 's1',
-    channel: 'STORE',
-    completedAt,
-  });
-};
+const registered = (memberId: string, registeredAt: string) => memberEvents.registered(memberId, { registeredAt });
+const completed = (memberId: string, amount: number, completedAt: string) => memberEvents.orderCompleted(memberId, amount, { completedAt });
 
 /** Publishes the envelopes in this order and waits until analytics has applied all of them. */
-async function deliver(...events: Array<ReturnType<typeof registered> | ReturnType<typeof completed>>) {
+async function deliver(...events: EventEnvelope[]) {
   let last = 0;
-  for (const e of events) last = await probe.publish(e);
-  await probe.consumed(CONSUMER, last);
+  for (const e of events) last = await svc.probe.publish(e);
+  await svc.probe.consumed(CONSUMER, last);
 }
 
 beforeAll(async () => {
-  app = await startApp(createApp(scope.env('analytics')));
-  probe = await streamProbe(scope, STREAMS.member);
   analyst = await tokenFor([Role.ANALYST]);
 });
-afterAll(async () => {
-  await probe?.close();
-  await app?.stop();
-  await scope.cleanup();
-});
 
-describe('schema', () => {
-  it('is fully described by the committed migrations', async () => {
-    expect(await pendingSchemaChanges(app.kit.ds)).toEqual([]);
-  });
-});
+itHasCompleteMigrations(svc);
 
 describe('Member.insights', () => {
   it('shows zeros and nulls for a member nothing is known about', async () => {
@@ -88,7 +61,7 @@ describe('Member.insights', () => {
       lastOrderAt: '2026-03-05T12:00:00.000Z',
       registeredAt: '2026-03-01T08:00:00.000Z',
     });
-    const [row] = await app.kit.ds.query('SELECT channel, first_order_at FROM member_fact WHERE member_id = ?', [memberId]);
+    const [row] = await svc.app.kit.ds.query('SELECT channel, first_order_at FROM member_fact WHERE member_id = ?', [memberId]);
     expect(row.channel).toBe('STORE');
     expect(new Date(row.first_order_at).toISOString()).toBe('2026-03-02T09:30:00.000Z');
   });
@@ -98,7 +71,7 @@ describe('Member.insights', () => {
     const order = completed(memberId, 999, '2026-04-01T10:00:00.000Z');
     await deliver(order);
     // Same envelope under another msgID, so JetStream's dedupe cannot hide it: the inbox must.
-    await probe.consumed(CONSUMER, await probe.publish(order, `${order.id}-redelivered`));
+    await svc.probe.consumed(CONSUMER, await svc.probe.publish(order, `${order.id}-redelivered`));
     expect(await insightsOf(memberId)).toMatchObject({ orderCount: 1, totalSpend: 999 });
   });
 
@@ -118,7 +91,7 @@ describe('Member.insights', () => {
   it('answers for several members in one request', async () => {
     const [a, b] = [newId(), newId()];
     await deliver(completed(a, 100, '2026-04-03T10:00:00.000Z'), completed(b, 200, '2026-04-03T11:00:00.000Z'));
-    const res = await gql(app.url, INSIGHTS, { reps: [a, b, newId()].map((id) => ({ __typename: 'Member', id })) }, analyst);
+    const res = await gql(svc.url, INSIGHTS, { reps: [a, b, newId()].map((id) => ({ __typename: 'Member', id })) }, analyst);
     expect(res.data._entities.map((m: { insights: Insights }) => m.insights.totalSpend)).toEqual([100, 200, 0]);
   });
 });

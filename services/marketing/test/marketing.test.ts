@@ -1,15 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Bus, Role, STREAMS, createLogger, decodeEnvelope, newId } from '@membergraph/platform';
-import { EventType, couponIssued, type MemberRegistered } from '@membergraph/contracts';
-import { createTestScope, envelopeFrom, eventually, gql, natsUrl, pendingSchemaChanges, startApp, streamProbe, type StreamProbe, tokenFor } from '@membergraph/testkit';
+import { couponIssued } from '@membergraph/contracts';
+import { eventually, gql, itHasCompleteMigrations, memberEvents, natsUrl, serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { seedWelcomeTemplate } from '../src/services/coupon-template.service';
 import { issueCoupon } from '../src/services/coupon.service';
 import { CouponTemplateEntity } from '../src/entities/coupon-template.entity';
 
-const scope = createTestScope();
-let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
-let probe: StreamProbe;
+const svc = serviceUnderTest('marketing', createApp, {
+  env: { WELCOME_COUPON_AMOUNT: '1500', WELCOME_COUPON_VALID_DAYS: '14' },
+  probe: STREAMS.member,
+});
 const CONSUMER = 'marketing-member';
 let operator: string;
 
@@ -30,7 +31,7 @@ interface CouponView {
 }
 
 async function couponsOf(memberId: string, token?: string, status?: string) {
-  return gql<{ _entities: Array<{ id: string; coupons: CouponView[] }> }>(app.url, COUPONS, { reps: [{ __typename: 'Member', id: memberId }], status }, token);
+  return gql<{ _entities: Array<{ id: string; coupons: CouponView[] }> }>(svc.url, COUPONS, { reps: [{ __typename: 'Member', id: memberId }], status }, token);
 }
 async function couponList(memberId: string, status?: string): Promise<CouponView[]> {
   const res = await couponsOf(memberId, operator, status);
@@ -38,47 +39,35 @@ async function couponList(memberId: string, status?: string): Promise<CouponView
   return res.data!._entities[0]!.coupons;
 }
 
-const registered = (memberId: string) =>
-  envelopeFrom<MemberRegistered>('member', EventType.MemberRegistered, memberId, { memberId, channel: 'APP', tier: 'MEMBER', registeredAt: new Date().toISOString() });
+const registered = (memberId: string) => memberEvents.registered(memberId, { channel: 'APP' });
 
 /** Registers a member on the bus and waits until marketing has handled it. */
 async function register(memberId = newId()) {
-  await probe.consumed(CONSUMER, await probe.publish(registered(memberId)));
+  await svc.probe.consumed(CONSUMER, await svc.probe.publish(registered(memberId)));
   return memberId;
 }
 
-const count = async (sql: string, params: unknown[] = []) => Number((await app.kit.ds.query(sql, params))[0].n);
+const count = async (sql: string, params: unknown[] = []) => Number((await svc.app.kit.ds.query(sql, params))[0].n);
 
 beforeAll(async () => {
-  app = await startApp(createApp(scope.env('marketing', { WELCOME_COUPON_AMOUNT: '1500', WELCOME_COUPON_VALID_DAYS: '14' })));
-  probe = await streamProbe(scope, STREAMS.member);
   operator = await tokenFor([Role.OPERATOR]);
 });
-afterAll(async () => {
-  await probe?.close();
-  await app?.stop();
-  await scope.cleanup();
-});
 
-describe('schema', () => {
-  it('is fully described by the committed migrations', async () => {
-    expect(await pendingSchemaChanges(app.kit.ds)).toEqual([]);
-  });
-});
+itHasCompleteMigrations(svc);
 
 describe('the WELCOME template', () => {
   it('is seeded into an empty database', async () => {
     // Runs before any test issues a coupon from the template.
-    await app.kit.ds.query(`DELETE FROM coupon_template WHERE code = 'WELCOME'`);
-    expect(await seedWelcomeTemplate(app.kit)).toBe(true);
+    await svc.app.kit.ds.query(`DELETE FROM coupon_template WHERE code = 'WELCOME'`);
+    expect(await seedWelcomeTemplate(svc.app.kit)).toBe(true);
   });
 
   it('is seeded at start from config, once however often the service starts', async () => {
-    const [seeded] = await app.kit.ds.query(`SELECT id FROM coupon_template WHERE code = 'WELCOME'`);
+    const [seeded] = await svc.app.kit.ds.query(`SELECT id FROM coupon_template WHERE code = 'WELCOME'`);
     // A restart with other settings leaves the seeded template alone.
-    expect(await seedWelcomeTemplate({ ...app.kit, config: { ...app.kit.config, WELCOME_COUPON_AMOUNT: 1 } })).toBe(false);
-    expect(await app.kit.ds.query(`SELECT id FROM coupon_template WHERE code = 'WELCOME'`)).toEqual([seeded]);
-    const res = await gql(app.url, TEMPLATES, undefined, operator);
+    expect(await seedWelcomeTemplate({ ...svc.app.kit, config: { ...svc.app.kit.config, WELCOME_COUPON_AMOUNT: 1 } })).toBe(false);
+    expect(await svc.app.kit.ds.query(`SELECT id FROM coupon_template WHERE code = 'WELCOME'`)).toEqual([seeded]);
+    const res = await gql(svc.url, TEMPLATES, undefined, operator);
     expect(res.errors).toBeUndefined();
     expect(res.data.couponTemplates).toEqual([
       expect.objectContaining({ code: 'WELCOME', name: 'Welcome coupon', amount: 1500, validDays: 14, issueOnRegistration: true }),
@@ -100,8 +89,8 @@ describe('on member.registered', () => {
   it('announces coupon.issued with ids only', async () => {
     const memberId = await register();
     const [coupon] = await couponList(memberId);
-    const [template] = await app.kit.ds.getRepository(CouponTemplateEntity).findBy({ code: 'WELCOME' });
-    const bus = await Bus.connect({ url: natsUrl(), prefix: scope.prefix, name: 't', log: createLogger('t', 'silent') });
+    const [template] = await svc.app.kit.ds.getRepository(CouponTemplateEntity).findBy({ code: 'WELCOME' });
+    const bus = await Bus.connect({ url: natsUrl(), prefix: svc.scope.prefix, name: 't', log: createLogger('t', 'silent') });
     try {
       const msg = await eventually(async () => {
         const found = await bus.jsm.streams.getMessage(bus.streamName('MARKETING'), { last_by_subj: bus.subject('coupon.issued') });
@@ -119,11 +108,11 @@ describe('on member.registered', () => {
   it('issues nothing more when the same event is redelivered or the registration is announced again', async () => {
     const memberId = newId();
     const first = registered(memberId);
-    await probe.consumed(CONSUMER, await probe.publish(first));
+    await svc.probe.consumed(CONSUMER, await svc.probe.publish(first));
     // Same envelope under another msgID: JetStream cannot dedupe it, the inbox must.
-    await probe.consumed(CONSUMER, await probe.publish(first, `${first.id}-redelivered`));
+    await svc.probe.consumed(CONSUMER, await svc.probe.publish(first, `${first.id}-redelivered`));
     // A new event id for the same member: the issue key must.
-    await probe.consumed(CONSUMER, await probe.publish(registered(memberId)));
+    await svc.probe.consumed(CONSUMER, await svc.probe.publish(registered(memberId)));
     expect(await couponList(memberId)).toHaveLength(1);
     expect(await count('SELECT COUNT(*) AS n FROM coupon WHERE member_id = ?', [memberId])).toBe(1);
     expect(await count(`SELECT COUNT(*) AS n FROM outbox WHERE type = 'coupon.issued' AND subject = ?`, [memberId])).toBe(1);
@@ -131,10 +120,10 @@ describe('on member.registered', () => {
 
   it('issues one coupon per key even when two transactions race for it', async () => {
     const memberId = newId();
-    const template = await app.kit.ds.getRepository(CouponTemplateEntity).findOneByOrFail({ code: 'WELCOME' });
+    const template = await svc.app.kit.ds.getRepository(CouponTemplateEntity).findOneByOrFail({ code: 'WELCOME' });
     const key = `test-race:${memberId}`;
     const results = await Promise.all(
-      Array.from({ length: 4 }, () => app.kit.uow((em) => issueCoupon(app.kit, em, template, memberId, key))),
+      Array.from({ length: 4 }, () => svc.app.kit.uow((em) => issueCoupon(svc.app.kit, em, template, memberId, key))),
     );
     expect(results.filter(Boolean)).toHaveLength(1);
     expect(await count('SELECT COUNT(*) AS n FROM coupon WHERE issue_key = ?', [key])).toBe(1);
@@ -142,10 +131,10 @@ describe('on member.registered', () => {
 
   it('applies a new registration template to later registrations only', async () => {
     const earlier = await register();
-    const created = await gql(app.url, CREATE, { input: { code: 'NEWBIE_50', name: 'New member 50', amount: 5000, validDays: 7, issueOnRegistration: true } }, operator);
+    const created = await gql(svc.url, CREATE, { input: { code: 'NEWBIE_50', name: 'New member 50', amount: 5000, validDays: 7, issueOnRegistration: true } }, operator);
     expect(created.errors).toBeUndefined();
     expect(created.data.createCouponTemplate).toMatchObject({ code: 'NEWBIE_50', amount: 5000, validDays: 7, issueOnRegistration: true });
-    const manual = await gql(app.url, CREATE, { input: { code: 'MANUAL_5', name: 'Manual five', amount: 500, validDays: 3 } }, operator);
+    const manual = await gql(svc.url, CREATE, { input: { code: 'MANUAL_5', name: 'Manual five', amount: 500, validDays: 3 } }, operator);
     expect(manual.data.createCouponTemplate.issueOnRegistration).toBe(false);
 
     const later = await register();
@@ -162,7 +151,7 @@ describe('on member.registered', () => {
 describe('Member.coupons', () => {
   it('shows an ISSUED coupon past its expiry as EXPIRED and filters by that status', async () => {
     const memberId = await register();
-    await app.kit.ds.query('UPDATE coupon SET expires_at = ? WHERE member_id = ?', [new Date(Date.now() - 1000), memberId]);
+    await svc.app.kit.ds.query('UPDATE coupon SET expires_at = ? WHERE member_id = ?', [new Date(Date.now() - 1000), memberId]);
     const all = await couponList(memberId);
     expect(all.map((c) => c.status)).toEqual(['EXPIRED', 'EXPIRED']);
     expect(await couponList(memberId, 'EXPIRED')).toHaveLength(2);
@@ -171,8 +160,8 @@ describe('Member.coupons', () => {
 
   it('lists a member\'s coupons newest first', async () => {
     const memberId = newId();
-    const template = await app.kit.ds.getRepository(CouponTemplateEntity).findOneByOrFail({ code: 'MANUAL_5' });
-    for (const n of [1, 2, 3]) await app.kit.uow((em) => issueCoupon(app.kit, em, template, memberId, `test-order:${memberId}:${n}`));
+    const template = await svc.app.kit.ds.getRepository(CouponTemplateEntity).findOneByOrFail({ code: 'MANUAL_5' });
+    for (const n of [1, 2, 3]) await svc.app.kit.uow((em) => issueCoupon(svc.app.kit, em, template, memberId, `test-order:${memberId}:${n}`));
     const ids = (await couponList(memberId)).map((c) => c.id);
     expect(ids).toEqual([...ids].sort().reverse());
     expect(ids).toHaveLength(3);
@@ -196,23 +185,23 @@ describe('createCouponTemplate', () => {
       [{ validDays: 3651 }, 'validDays'],
     ];
     for (const [patch, field] of cases) {
-      const res = await gql(app.url, CREATE, { input: { ...input, ...patch } }, operator);
+      const res = await gql(svc.url, CREATE, { input: { ...input, ...patch } }, operator);
       expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field });
     }
-    const fractional = await gql(app.url, CREATE, { input: { ...input, amount: 1.5 } }, operator);
+    const fractional = await gql(svc.url, CREATE, { input: { ...input, amount: 1.5 } }, operator);
     expect(fractional.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
     expect(await count('SELECT COUNT(*) AS n FROM coupon_template')).toBe(before);
   });
 
   it('answers a code in use with CONFLICT and changes nothing', async () => {
-    const before = await app.kit.ds.query('SELECT * FROM coupon_template ORDER BY id');
-    const res = await gql(app.url, CREATE, { input: { ...input, code: 'WELCOME', amount: 1 } }, operator);
+    const before = await svc.app.kit.ds.query('SELECT * FROM coupon_template ORDER BY id');
+    const res = await gql(svc.url, CREATE, { input: { ...input, code: 'WELCOME', amount: 1 } }, operator);
     expect(res.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', field: 'code' });
-    expect(await app.kit.ds.query('SELECT * FROM coupon_template ORDER BY id')).toEqual(before);
+    expect(await svc.app.kit.ds.query('SELECT * FROM coupon_template ORDER BY id')).toEqual(before);
   });
 
   it('trims the name', async () => {
-    const res = await gql(app.url, CREATE, { input: { ...input, name: '  Summer twenty  ' } }, await tokenFor([Role.ADMIN]));
+    const res = await gql(svc.url, CREATE, { input: { ...input, name: '  Summer twenty  ' } }, await tokenFor([Role.ADMIN]));
     expect(res.data.createCouponTemplate).toMatchObject({ code: 'SUMMER_20', name: 'Summer twenty', issueOnRegistration: false });
   });
 });
@@ -234,7 +223,7 @@ describe('access', () => {
 
   it('refuses anonymous callers with UNAUTHENTICATED', async () => {
     expect((await couponsOf(memberId)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
-    expect((await gql(app.url, TEMPLATES)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
+    expect((await gql(svc.url, TEMPLATES)).errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('lets back-office readers see coupons but only OPERATOR or ADMIN manage templates', async () => {
@@ -242,9 +231,9 @@ describe('access', () => {
     const member = await tokenFor([Role.MEMBER], { kind: 'member', sub: memberId });
     expect((await couponsOf(memberId, analyst)).data!._entities[0]!.coupons).toHaveLength(2);
     for (const token of [analyst, member]) {
-      const res = await gql(app.url, CREATE, { input: { code: 'NOPE_1', name: 'Nope', amount: 100, validDays: 1 } }, token);
+      const res = await gql(svc.url, CREATE, { input: { code: 'NOPE_1', name: 'Nope', amount: 100, validDays: 1 } }, token);
       expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-      expect((await gql(app.url, TEMPLATES, undefined, token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect((await gql(svc.url, TEMPLATES, undefined, token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
     expect(await count(`SELECT COUNT(*) AS n FROM coupon_template WHERE code = 'NOPE_1'`)).toBe(0);
   });

@@ -1,52 +1,42 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { beforeAll, describe, expect, it } from 'vitest';
 import { Bus, createLogger, decodeEnvelope, Role } from '@membergraph/platform';
-import { createTestScope, eventually, gql, pendingSchemaChanges, startApp, tokenFor } from '@membergraph/testkit';
+import { eventually, gql, itHasCompleteMigrations, serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 
-const scope = createTestScope();
-let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
+const svc = serviceUnderTest('member', createApp, { env: { ADMIN_PASSWORD: 'correct horse battery' } });
 let admin: string;
 
 const REGISTER = `mutation($input: RegisterMemberInput!) { registerMember(input: $input) { id phone name channel status tier { code name } } }`;
 const RECORD = `mutation($input: RecordOrderInput!) { recordOrder(input: $input) { id amount source externalId member { id } } }`;
 
 beforeAll(async () => {
-  app = await startApp(createApp(scope.env('member', { ADMIN_PASSWORD: 'correct horse battery' })));
-  const login = await gql(app.url, `mutation { staffLogin(input: {username: "admin", password: "correct horse battery"}) { token expiresAt } }`);
+  const login = await gql(svc.url, `mutation { staffLogin(input: {username: "admin", password: "correct horse battery"}) { token expiresAt } }`);
   admin = login.data.staffLogin.token;
 });
-afterAll(async () => {
-  await app?.stop();
-  await scope.cleanup();
-});
 
-describe('schema', () => {
-  it('is fully described by the committed migrations', async () => {
-    expect(await pendingSchemaChanges(app.kit.ds)).toEqual([]);
-  });
-});
+itHasCompleteMigrations(svc);
 
 describe('staff login', () => {
   it('refuses a wrong password with UNAUTHENTICATED', async () => {
-    const res = await gql(app.url, `mutation { staffLogin(input: {username: "admin", password: "nope nope"}) { token } }`);
+    const res = await gql(svc.url, `mutation { staffLogin(input: {username: "admin", password: "nope nope"}) { token } }`);
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('refuses a forged token', async () => {
     const forged = await tokenFor([Role.ADMIN], {}, 'another-secret-that-is-long-enough-000000');
-    const res = await gql(app.url, `{ members(first: 1) { edges { cursor } } }`, undefined, forged);
+    const res = await gql(svc.url, `{ members(first: 1) { edges { cursor } } }`, undefined, forged);
     expect(res.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });
 
 describe('registerMember', () => {
   it('normalises the phone to E.164, starts at the entry tier and announces member.registered', async () => {
-    const res = await gql(app.url, REGISTER, { input: { phone: '138 0000 0001', name: 'Li Lei', channel: 'STORE' } }, admin);
+    const res = await gql(svc.url, REGISTER, { input: { phone: '138 0000 0001', name: 'Li Lei', channel: 'STORE' } }, admin);
     expect(res.errors).toBeUndefined();
     const m = res.data.registerMember;
     expect(m).toMatchObject({ phone: '+8613800000001', name: 'Li Lei', channel: 'STORE', status: 'ACTIVE', tier: { code: 'MEMBER' } });
 
-    const bus = await Bus.connect({ url: process.env.NATS_URL!, prefix: scope.prefix, name: 't', log: createLogger('t', 'silent') });
+    const bus = await Bus.connect({ url: process.env.NATS_URL!, prefix: svc.scope.prefix, name: 't', log: createLogger('t', 'silent') });
     try {
       const stream = bus.streamName('MEMBER');
       const msg = await eventually(async () => {
@@ -63,65 +53,65 @@ describe('registerMember', () => {
   });
 
   it('stores PII encrypted, never in clear', async () => {
-    const rows: Array<Record<string, string>> = await app.kit.ds.query('SELECT * FROM member');
+    const rows: Array<Record<string, string>> = await svc.app.kit.ds.query('SELECT * FROM member');
     expect(JSON.stringify(rows)).not.toContain('13800000001');
     expect(JSON.stringify(rows)).not.toContain('Li Lei');
   });
 
   it('gives CONFLICT for a phone that is already registered, however it is written', async () => {
-    const res = await gql(app.url, REGISTER, { input: { phone: '+86 138-0000-0001', name: 'Han Meimei', channel: 'WEB' } }, admin);
+    const res = await gql(svc.url, REGISTER, { input: { phone: '+86 138-0000-0001', name: 'Han Meimei', channel: 'WEB' } }, admin);
     expect(res.errors?.[0]?.extensions?.code).toBe('CONFLICT');
-    expect(await app.kit.ds.query('SELECT COUNT(*) AS n FROM member')).toEqual([{ n: '1' }]);
+    expect(await svc.app.kit.ds.query('SELECT COUNT(*) AS n FROM member')).toEqual([{ n: '1' }]);
   });
 
   it('rejects an invalid phone with BAD_USER_INPUT and writes nothing', async () => {
-    const res = await gql(app.url, REGISTER, { input: { phone: '12345', name: 'X', channel: 'WEB' } }, admin);
+    const res = await gql(svc.url, REGISTER, { input: { phone: '12345', name: 'X', channel: 'WEB' } }, admin);
     expect(res.errors?.[0]?.extensions?.code).toBe('BAD_USER_INPUT');
-    expect(await app.kit.ds.query('SELECT COUNT(*) AS n FROM member')).toEqual([{ n: '1' }]);
+    expect(await svc.app.kit.ds.query('SELECT COUNT(*) AS n FROM member')).toEqual([{ n: '1' }]);
   });
 
   it('masks PII for roles that may not see it', async () => {
     const analyst = await tokenFor([Role.ANALYST]);
-    const res = await gql(app.url, `{ members(first: 5) { edges { node { phone name } } } }`, undefined, analyst);
+    const res = await gql(svc.url, `{ members(first: 5) { edges { node { phone name } } } }`, undefined, analyst);
     expect(res.data.members.edges[0].node).toEqual({ phone: '+86138****0001', name: 'L*****' });
   });
 
   it('requires a staff role to register and a token to read', async () => {
     const analyst = await tokenFor([Role.ANALYST]);
-    const res = await gql(app.url, REGISTER, { input: { phone: '13800000002', name: 'X', channel: 'WEB' } }, analyst);
+    const res = await gql(svc.url, REGISTER, { input: { phone: '13800000002', name: 'X', channel: 'WEB' } }, analyst);
     expect(res.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const anon = await gql(app.url, `{ members(first: 1) { edges { cursor } } }`);
+    const anon = await gql(svc.url, `{ members(first: 1) { edges { cursor } } }`);
     expect(anon.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 
   it('lets a member read only their own record', async () => {
-    const [row] = await app.kit.ds.query('SELECT id FROM member');
+    const [row] = await svc.app.kit.ds.query('SELECT id FROM member');
     const self = await tokenFor([Role.MEMBER], { kind: 'member', sub: row.id });
     const other = await tokenFor([Role.MEMBER], { kind: 'member', sub: '01OTHERMEMBER0000000000000' });
     const q = `query($id: ID!) { member(id: $id) { id phone } }`;
-    expect((await gql(app.url, q, { id: row.id }, self)).data.member).toEqual({ id: row.id, phone: '+8613800000001' });
-    expect((await gql(app.url, q, { id: row.id }, other)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gql(svc.url, q, { id: row.id }, self)).data.member).toEqual({ id: row.id, phone: '+8613800000001' });
+    expect((await gql(svc.url, q, { id: row.id }, other)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 });
 
 describe('recordOrder', () => {
   let memberId: string;
   beforeAll(async () => {
-    const res = await gql(app.url, REGISTER, { input: { phone: '13900000009', name: 'Wang Fang', channel: 'APP' } }, admin);
+    const res = await gql(svc.url, REGISTER, { input: { phone: '13900000009', name: 'Wang Fang', channel: 'APP' } }, admin);
     memberId = res.data.registerMember.id;
   });
 
   it('records an order once per (source, externalId), also under concurrent retries', async () => {
     const input = { source: 'pos', externalId: 'A-1', memberId, amount: 12850, storeId: 's1', channel: 'STORE' };
-    const results = await Promise.all(Array.from({ length: 8 }, () => gql(app.url, RECORD, { input }, admin)));
+    const results = await Promise.all(Array.from({ length: 8 }, () => gql(svc.url, RECORD, { input }, admin)));
     for (const r of results) expect(r.errors).toBeUndefined();
     expect(new Set(results.map((r) => r.data.recordOrder.id)).size).toBe(1);
     expect(results[0]!.data.recordOrder).toMatchObject({ amount: 12850, member: { id: memberId } });
-    expect(await app.kit.ds.query("SELECT COUNT(*) AS n FROM outbox WHERE type = 'order.completed'")).toEqual([{ n: '1' }]);
+    expect(await svc.app.kit.ds.query("SELECT COUNT(*) AS n FROM outbox WHERE type = 'order.completed'")).toEqual([{ n: '1' }]);
   });
 
   it('answers a reused order id with different details with CONFLICT', async () => {
-    const res = await gql(app.url, RECORD, { input: { source: 'pos', externalId: 'A-1', memberId, amount: 1, channel: 'STORE' } }, admin);
+    const res = await gql(svc.url, RECORD, { input: { source: 'pos', externalId: 'A-1', memberId, amount: 1, channel: 'STORE' } }, admin);
     expect(res.errors?.[0]?.extensions?.code).toBe('CONFLICT');
   });
 
@@ -129,24 +119,24 @@ describe('recordOrder', () => {
     const client = await tokenFor([Role.INTEGRATION], { kind: 'client', sub: 'erp', scopes: ['orders:write'] });
     const noScope = await tokenFor([Role.INTEGRATION], { kind: 'client', sub: 'crm', scopes: ['members:read'] });
     const input = { source: 'erp', externalId: 'E-9', memberId, amount: 100, channel: 'WEB' };
-    expect((await gql(app.url, RECORD, { input }, client)).data.recordOrder.amount).toBe(100);
-    expect((await gql(app.url, RECORD, { input }, noScope)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gql(svc.url, RECORD, { input }, client)).data.recordOrder.amount).toBe(100);
+    expect((await gql(svc.url, RECORD, { input }, noScope)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
   });
 
   it('rejects bad input with BAD_USER_INPUT', async () => {
     for (const bad of [{ amount: -1 }, { amount: 1.5 }, { memberId: 'nope' }, { source: '' }]) {
       const input = { source: 'pos', externalId: `B-${Math.random()}`, memberId, amount: 100, channel: 'STORE', ...bad };
-      const res = await gql(app.url, RECORD, { input }, admin);
+      const res = await gql(svc.url, RECORD, { input }, admin);
       expect(['BAD_USER_INPUT', 'NOT_FOUND']).toContain(res.errors?.[0]?.extensions?.code);
     }
   });
 
   it('pages a member\'s orders newest first', async () => {
     const q = `query($id: ID!, $after: String) { member(id: $id) { orders(first: 1, after: $after) { edges { node { externalId } } pageInfo { hasNextPage endCursor } } } }`;
-    const p1 = await gql(app.url, q, { id: memberId }, admin);
+    const p1 = await gql(svc.url, q, { id: memberId }, admin);
     expect(p1.data.member.orders.edges[0].node.externalId).toBe('E-9');
     expect(p1.data.member.orders.pageInfo.hasNextPage).toBe(true);
-    const p2 = await gql(app.url, q, { id: memberId, after: p1.data.member.orders.pageInfo.endCursor }, admin);
+    const p2 = await gql(svc.url, q, { id: memberId, after: p1.data.member.orders.pageInfo.endCursor }, admin);
     expect(p2.data.member.orders.edges[0].node.externalId).toBe('A-1');
     expect(p2.data.member.orders.pageInfo.hasNextPage).toBe(false);
   });

@@ -1,15 +1,12 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventType, type MemberRegistered, type OrderCompleted, type PointsEarned } from '@membergraph/contracts';
-import { Bus, STREAMS, createEnvelope, decodeEnvelope, newId, Role, type EventEnvelope } from '@membergraph/platform';
-import { createTestScope, eventually, gql, pendingSchemaChanges, startApp, streamProbe, tokenFor, type StreamProbe } from '@membergraph/testkit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { PointsEarned } from '@membergraph/contracts';
+import { STREAMS, decodeEnvelope, newId, Role, type EventEnvelope } from '@membergraph/platform';
+import { eventually, gql, itHasCompleteMigrations, memberEvents, serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { orderCompletedHandler } from '../src/events/handlers/order-completed.handler';
 import { earnPoints } from '../src/services/points-ledger.service';
 
-const scope = createTestScope();
-let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
-let probe: StreamProbe;
-let bus: Bus;
+const svc = serviceUnderTest('points', createApp, { probe: STREAMS.member, probeName: 'points-test' });
 const CONSUMER = 'points-member';
 
 const POINTS = `query($reps: [_Any!]!, $first: Int, $after: String) {
@@ -20,45 +17,16 @@ const POINTS = `query($reps: [_Any!]!, $first: Int, $after: String) {
   }
 }`;
 
-beforeAll(async () => {
-  app = await startApp(createApp(scope.env('points')));
-  probe = await streamProbe(scope, STREAMS.member, { name: 'points-test' });
-  bus = probe.bus;
-});
-afterAll(async () => {
-  await probe?.close();
-  await app?.stop();
-  await scope.cleanup();
-});
+itHasCompleteMigrations(svc);
 
-describe('schema', () => {
-  it('is fully described by the committed migrations', async () => {
-    expect(await pendingSchemaChanges(app.kit.ds)).toEqual([]);
-  });
-});
-
-const registered = (memberId: string) =>
-  createEnvelope<MemberRegistered>({
-    type: EventType.MemberRegistered,
-    source: 'member',
-    subject: memberId,
-    data: { memberId, channel: 'STORE', tier: 'MEMBER', registeredAt: new Date().toISOString() },
-  });
-
-const orderCompleted = (memberId: string, amount: number, orderId = newId()) =>
-  createEnvelope<OrderCompleted>({
-    type: EventType.OrderCompleted,
-    source: 'member',
-    subject: memberId,
-    data: { orderId, memberId, source: 'pos', externalId: `X-${orderId}`, amount, storeId: 's1', channel: 'STORE', completedAt: new Date().toISOString() },
-  });
+const { registered, orderCompleted } = memberEvents;
 
 async function ledgerOf(memberId: string) {
-  const entries: Array<{ type: string; amount: string; reason: string; reference: string | null }> = await app.kit.ds.query(
+  const entries: Array<{ type: string; amount: string; reason: string; reference: string | null }> = await svc.app.kit.ds.query(
     'SELECT type, amount, reason, reference FROM points_entry WHERE member_id = ? ORDER BY id',
     [memberId],
   );
-  const [account] = await app.kit.ds.query('SELECT balance, lifetime_earned FROM points_account WHERE member_id = ?', [memberId]);
+  const [account] = await svc.app.kit.ds.query('SELECT balance, lifetime_earned FROM points_account WHERE member_id = ?', [memberId]);
   return {
     entries: entries.map((e) => ({ ...e, amount: Number(e.amount) })),
     sum: entries.reduce((s, e) => s + Number(e.amount), 0),
@@ -68,12 +36,12 @@ async function ledgerOf(memberId: string) {
 }
 
 async function readPoints(memberId: string, token?: string, page: { first?: number; after?: string } = {}) {
-  return gql(app.url, POINTS, { reps: [{ __typename: 'Member', id: memberId }], ...page }, token);
+  return gql(svc.url, POINTS, { reps: [{ __typename: 'Member', id: memberId }], ...page }, token);
 }
 
 /** How many deliveries the inbox recognised as already applied. */
 async function inboxDuplicates(): Promise<number> {
-  const { values } = await app.kit.metrics.eventsConsumed.get();
+  const { values } = await svc.app.kit.metrics.eventsConsumed.get();
   return values.filter((v) => v.labels.outcome === 'duplicate').reduce((s, v) => s + v.value, 0);
 }
 
@@ -81,6 +49,7 @@ const memberToken = (memberId: string) => tokenFor([Role.MEMBER], { kind: 'membe
 
 /** Every `points.earned` event on this test's POINTS stream. */
 async function earnedEvents(): Promise<Array<EventEnvelope<PointsEarned>>> {
+  const bus = svc.probe.bus;
   const stream = bus.streamName(STREAMS.points.name);
   const info = await bus.jsm.streams.info(stream);
   const out: Array<EventEnvelope<PointsEarned>> = [];
@@ -98,8 +67,8 @@ describe('earning from member events', () => {
   it('credits the welcome bonus and one point per whole yuan: 100 + 12850 fen -> 228', async () => {
     const order = orderCompleted(memberId, 12850);
     orderId = order.data.orderId;
-    await probe.publish(registered(memberId));
-    await probe.publish(order);
+    await svc.probe.publish(registered(memberId));
+    await svc.probe.publish(order);
     const token = await memberToken(memberId);
     const res = await eventually(async () => {
       const r = await readPoints(memberId, token);
@@ -135,9 +104,9 @@ describe('earning from member events', () => {
   it('earns once when the same event is delivered twice', async () => {
     const order = orderCompleted(memberId, 5000);
     const duplicatesBefore = await inboxDuplicates();
-    await probe.publish(order);
-    const seq = await probe.publish(order, `${order.id}-again`); // a copy JetStream cannot dedupe
-    await probe.consumed(CONSUMER, seq);
+    await svc.probe.publish(order);
+    const seq = await svc.probe.publish(order, `${order.id}-again`); // a copy JetStream cannot dedupe
+    await svc.probe.consumed(CONSUMER, seq);
     expect(await inboxDuplicates()).toBe(duplicatesBefore + 1);
     const ledger = await ledgerOf(memberId);
     expect(ledger.entries.filter((e) => e.reference === order.data.orderId)).toHaveLength(1);
@@ -147,19 +116,19 @@ describe('earning from member events', () => {
 
   it('earns once for two different events about the same order', async () => {
     const first = orderCompleted(memberId, 1000);
-    const second = orderCompleted(memberId, 1000, first.data.orderId);
-    await probe.publish(first);
-    await probe.consumed(CONSUMER, await probe.publish(second));
+    const second = orderCompleted(memberId, 1000, { orderId: first.data.orderId });
+    await svc.probe.publish(first);
+    await svc.probe.consumed(CONSUMER, await svc.probe.publish(second));
     const ledger = await ledgerOf(memberId);
     expect(ledger.entries.filter((e) => e.reference === first.data.orderId)).toHaveLength(1);
     expect(ledger.balance).toBe(288);
   });
 
   it('cannot earn twice for one order even when the inbox is bypassed', async () => {
-    const handle = orderCompletedHandler(app.kit);
+    const handle = orderCompletedHandler(svc.app.kit);
     const order = orderCompleted(memberId, 700);
     for (const event of [order, { ...order, id: newId() }]) {
-      await app.kit.uow((em) => handle({ em, log: app.kit.log }, event));
+      await svc.app.kit.uow((em) => handle({ em, log: svc.app.kit.log }, event));
     }
     const ledger = await ledgerOf(memberId);
     expect(ledger.entries.filter((e) => e.reference === order.data.orderId)).toHaveLength(1);
@@ -169,7 +138,7 @@ describe('earning from member events', () => {
 
   it('writes no entry for an order under one yuan', async () => {
     const order = orderCompleted(memberId, 99);
-    await probe.consumed(CONSUMER, await probe.publish(order));
+    await svc.probe.consumed(CONSUMER, await svc.probe.publish(order));
     const ledger = await ledgerOf(memberId);
     expect(ledger.entries.some((e) => e.reference === order.data.orderId)).toBe(false);
     expect(ledger.balance).toBe(295);
@@ -179,8 +148,8 @@ describe('earning from member events', () => {
 describe('reading points', () => {
   const memberId = newId();
   beforeAll(async () => {
-    await probe.publish(registered(memberId));
-    for (const amount of [100, 200, 300]) await probe.publish(orderCompleted(memberId, amount));
+    await svc.probe.publish(registered(memberId));
+    for (const amount of [100, 200, 300]) await svc.probe.publish(orderCompleted(memberId, amount));
     await eventually(async () => expect((await ledgerOf(memberId)).balance).toBe(106));
   });
 
@@ -232,7 +201,7 @@ describe('concurrency', () => {
   it('keeps the balance exact when 20 orders for one member arrive together', async () => {
     const memberId = newId();
     const orders = Array.from({ length: 20 }, (_, i) => orderCompleted(memberId, (i + 1) * 100));
-    await Promise.all(orders.map((o) => probe.publish(o)));
+    await Promise.all(orders.map((o) => svc.probe.publish(o)));
     await eventually(async () => expect((await ledgerOf(memberId)).entries).toHaveLength(20));
     const ledger = await ledgerOf(memberId);
     expect(ledger.balance).toBe(210);
@@ -243,12 +212,12 @@ describe('concurrency', () => {
     const memberId = newId();
     await Promise.all(
       Array.from({ length: 20 }, (_, i) =>
-        app.kit.uow((em) =>
-          earnPoints(app.kit, em, { memberId, amount: i + 1, reason: 'ORDER', reference: `o${i}`, idempotencyKey: `test:${memberId}:${i}` }),
+        svc.app.kit.uow((em) =>
+          earnPoints(svc.app.kit, em, { memberId, amount: i + 1, reason: 'ORDER', reference: `o${i}`, idempotencyKey: `test:${memberId}:${i}` }),
         ),
       ),
     );
-    const rows: Array<{ amount: string; balance_after: string }> = await app.kit.ds.query(
+    const rows: Array<{ amount: string; balance_after: string }> = await svc.app.kit.ds.query(
       'SELECT amount, balance_after FROM points_entry WHERE member_id = ? ORDER BY balance_after',
       [memberId],
     );
@@ -263,9 +232,9 @@ describe('concurrency', () => {
 
 describe('ledger invariant', () => {
   it('publishes one points.earned per entry and every balance equals the sum of its entries', async () => {
-    const [{ n }] = await app.kit.ds.query('SELECT COUNT(*) AS n FROM points_entry');
+    const [{ n }] = await svc.app.kit.ds.query('SELECT COUNT(*) AS n FROM points_entry');
     await eventually(async () => expect(await earnedEvents()).toHaveLength(Number(n)));
-    const drift = await app.kit.ds.query(
+    const drift = await svc.app.kit.ds.query(
       `SELECT a.member_id FROM points_account a LEFT JOIN (SELECT member_id, SUM(amount) AS s FROM points_entry GROUP BY member_id) e
        ON e.member_id = a.member_id WHERE a.balance <> COALESCE(e.s, 0)`,
     );

@@ -1,49 +1,24 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { EventType, type MemberRegistered } from '@membergraph/contracts';
-import { Bus, STREAMS, createEnvelope, decodeEnvelope, newId, Role } from '@membergraph/platform';
-import { createTestScope, eventually, gql, pendingSchemaChanges, startApp, streamProbe, tokenFor, type StreamProbe } from '@membergraph/testkit';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { STREAMS, decodeEnvelope, newId, Role } from '@membergraph/platform';
+import { eventually, gql, itHasCompleteMigrations, memberEvents, serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { memberRegisteredHandler } from '../src/events/handlers/member-registered.handler';
 
-const scope = createTestScope();
-let app: Awaited<ReturnType<typeof startApp<ReturnType<typeof createApp>>>>;
-let probe: StreamProbe;
-let bus: Bus;
+const svc = serviceUnderTest('wallet', createApp, { probe: STREAMS.member, probeName: 'wallet-test' });
 const CONSUMER = 'wallet-member';
 
 const WALLET = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Member { id wallet { balance principal bonus status } } } }`;
 
-beforeAll(async () => {
-  app = await startApp(createApp(scope.env('wallet')));
-  probe = await streamProbe(scope, STREAMS.member, { name: 'wallet-test' });
-  bus = probe.bus;
-});
-afterAll(async () => {
-  await probe?.close();
-  await app?.stop();
-  await scope.cleanup();
-});
+itHasCompleteMigrations(svc);
 
-describe('schema', () => {
-  it('is fully described by the committed migrations', async () => {
-    expect(await pendingSchemaChanges(app.kit.ds)).toEqual([]);
-  });
-});
-
-const registered = (memberId: string) =>
-  createEnvelope<MemberRegistered>({
-    type: EventType.MemberRegistered,
-    source: 'member',
-    subject: memberId,
-    data: { memberId, channel: 'APP', tier: 'MEMBER', registeredAt: new Date().toISOString() },
-  });
+const registered = (memberId: string) => memberEvents.registered(memberId, { channel: 'APP' });
 
 const countAccounts = async (memberId: string) =>
-  Number((await app.kit.ds.query('SELECT COUNT(*) AS n FROM wallet_account WHERE member_id = ?', [memberId]))[0].n);
+  Number((await svc.app.kit.ds.query('SELECT COUNT(*) AS n FROM wallet_account WHERE member_id = ?', [memberId]))[0].n);
 const countOpenedEvents = async (memberId: string) =>
-  Number((await app.kit.ds.query("SELECT COUNT(*) AS n FROM outbox WHERE type = 'wallet.opened' AND subject = ?", [memberId]))[0].n);
+  Number((await svc.app.kit.ds.query("SELECT COUNT(*) AS n FROM outbox WHERE type = 'wallet.opened' AND subject = ?", [memberId]))[0].n);
 
-const readWallet = (memberId: string, token?: string) => gql(app.url, WALLET, { reps: [{ __typename: 'Member', id: memberId }] }, token);
+const readWallet = (memberId: string, token?: string) => gql(svc.url, WALLET, { reps: [{ __typename: 'Member', id: memberId }] }, token);
 const memberToken = (memberId: string) => tokenFor([Role.MEMBER], { kind: 'member', sub: memberId });
 
 describe('opening wallets', () => {
@@ -51,17 +26,18 @@ describe('opening wallets', () => {
 
   it('opens the account once for a redelivered registration and announces wallet.opened once', async () => {
     const event = registered(memberId);
-    await probe.publish(event);
-    await probe.publish(event, `${event.id}-again`); // a copy JetStream cannot dedupe
-    const seq = await probe.publish(registered(memberId)); // a second, distinct announcement
-    await probe.consumed(CONSUMER, seq);
+    await svc.probe.publish(event);
+    await svc.probe.publish(event, `${event.id}-again`); // a copy JetStream cannot dedupe
+    const seq = await svc.probe.publish(registered(memberId)); // a second, distinct announcement
+    await svc.probe.consumed(CONSUMER, seq);
     expect(await countAccounts(memberId)).toBe(1);
     expect(await countOpenedEvents(memberId)).toBe(1);
-    const [row] = await app.kit.ds.query('SELECT principal, bonus, status, currency FROM wallet_account WHERE member_id = ?', [memberId]);
+    const [row] = await svc.app.kit.ds.query('SELECT principal, bonus, status, currency FROM wallet_account WHERE member_id = ?', [memberId]);
     expect(row).toEqual({ principal: '0', bonus: '0', status: 'ACTIVE', currency: 'CNY' });
   });
 
   it('publishes wallet.opened on the WALLET stream with the member id only', async () => {
+    const bus = svc.probe.bus;
     const msg = await eventually(async () => {
       const found = await bus.jsm.streams.getMessage(bus.streamName(STREAMS.wallet.name), { last_by_subj: bus.subject('wallet.opened') });
       expect(found).toBeTruthy();
@@ -74,9 +50,9 @@ describe('opening wallets', () => {
 
   it('opens once even when the inbox is bypassed', async () => {
     const other = newId();
-    const handle = memberRegisteredHandler(app.kit);
+    const handle = memberRegisteredHandler(svc.app.kit);
     const event = registered(other);
-    for (const e of [event, { ...event, id: newId() }]) await app.kit.uow((em) => handle({ em, log: app.kit.log }, e));
+    for (const e of [event, { ...event, id: newId() }]) await svc.app.kit.uow((em) => handle({ em, log: svc.app.kit.log }, e));
     expect(await countAccounts(other)).toBe(1);
     expect(await countOpenedEvents(other)).toBe(1);
   });
@@ -91,9 +67,9 @@ describe('opening wallets', () => {
 describe('reading wallets', () => {
   const memberId = newId();
   beforeAll(async () => {
-    await probe.consumed(CONSUMER, await probe.publish(registered(memberId)));
+    await svc.probe.consumed(CONSUMER, await svc.probe.publish(registered(memberId)));
     // No top-ups yet in this foundation: put money in directly to see principal and bonus apart.
-    await app.kit.ds.query("UPDATE wallet_account SET principal = 50000, bonus = 6000, status = 'FROZEN' WHERE member_id = ?", [memberId]);
+    await svc.app.kit.ds.query("UPDATE wallet_account SET principal = 50000, bonus = 6000, status = 'FROZEN' WHERE member_id = ?", [memberId]);
   });
 
   it('answers balance = principal + bonus, in fen, with the status', async () => {

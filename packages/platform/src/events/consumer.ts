@@ -5,7 +5,7 @@ import { SpanKind, context } from '@opentelemetry/api';
 import type { Bus } from './bus';
 import { decodeEnvelope, type EventEnvelope } from './envelope';
 import { DLQ_STREAM, type StreamDefinition } from './streams';
-import { affectedRows, unitOfWork } from '../db';
+import { isDuplicateKey, unitOfWork } from '../db';
 import { contextFromTraceparent, tracer, type Logger, type Metrics } from '../telemetry';
 
 /** What an event handler receives: the transaction its effect (and inbox row) commit in. */
@@ -127,11 +127,13 @@ export class ConsumerRunner {
     await tracer.startActiveSpan(`consume ${event.type}`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
       try {
         const applied = await unitOfWork(this.ds, async (em) => {
-          const res = await em.query('INSERT IGNORE INTO inbox (consumer, event_id, processed_at) VALUES (?, ?, NOW(3))', [
-            this.def.name,
-            event.id,
-          ]);
-          if (affectedRows(res) === 0) return false;
+          try {
+            // Not INSERT IGNORE: that would also turn a too-long id into a silent truncation.
+            await em.query('INSERT INTO inbox (consumer, event_id, processed_at) VALUES (?, ?, NOW(3))', [this.def.name, event.id]);
+          } catch (err) {
+            if (isDuplicateKey(err)) return false; // applied before: acknowledge without effect
+            throw err;
+          }
           await context.with(context.active(), () => handler({ em, log: this.log }, event));
           return true;
         });

@@ -1,12 +1,12 @@
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
+import { lockOrCreate } from '@membergraph/platform';
 import { MemberFactEntity, type MemberFactRow } from '../entities/member-fact.entity';
 import { emptyFacts, type MemberFacts } from '../domain/facts';
 
 /**
- * Applies `step` to a member's facts inside the caller's transaction. The row is created empty
- * first (INSERT IGNORE) and then locked, so concurrent events of one member queue up on the row
- * instead of racing to insert it, and whichever event comes first creates it.
+ * Applies `step` to a member's facts inside the caller's transaction. The row is created empty if
+ * missing and locked, so concurrent events of one member queue up on it instead of racing.
  */
 export async function updateMemberFacts(
   em: EntityManager,
@@ -14,17 +14,10 @@ export async function updateMemberFacts(
   step: (facts: MemberFacts) => MemberFacts,
   now = new Date(),
 ): Promise<MemberFacts> {
-  const repo = em.getRepository(MemberFactEntity);
-  await repo
-    .createQueryBuilder()
-    .insert()
-    .values({ ...emptyFacts(memberId), updatedAt: now })
-    .orIgnore()
-    .execute();
-  const current = await repo.createQueryBuilder('f').where('f.memberId = :memberId', { memberId }).setLock('pessimistic_write').getOneOrFail();
+  const current = await lockOrCreate(em, MemberFactEntity, { ...emptyFacts(memberId), updatedAt: now });
   const { updatedAt: _, ...facts } = current;
   const next = step(facts);
-  await repo.update({ memberId }, { ...next, updatedAt: now });
+  await em.getRepository(MemberFactEntity).update({ memberId }, { ...next, updatedAt: now });
   return next;
 }
 

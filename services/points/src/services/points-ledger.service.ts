@@ -1,5 +1,5 @@
 import { LessThan, In, type EntityManager } from 'typeorm';
-import { decodeCursor, isDuplicateKey, newId, pageSize, toConnection, type Connection, type ServiceKit } from '@membergraph/platform';
+import { decodeCursor, isDuplicateKey, lockOrCreate, newId, pageSize, toConnection, type Connection, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import { PointsAccountEntity, type PointsAccountRow } from '../entities/points-account.entity';
 import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
@@ -13,23 +13,9 @@ export interface EarnInput {
   idempotencyKey: string;
 }
 
-/**
- * Creates the member's account if missing and locks it for the rest of the transaction.
- * Not INSERT IGNORE + SELECT FOR UPDATE: on an existing row INSERT IGNORE takes a shared lock, so two
- * concurrent credits both hold S and deadlock upgrading to X (measured: 114 deadlocks for 20
- * concurrent credits). ON DUPLICATE KEY UPDATE takes the exclusive lock straight away.
- */
+/** The member's account, created if missing, locked for the rest of the transaction. */
 async function lockAccount(em: EntityManager, memberId: string): Promise<AccountTotals> {
-  await em.query(
-    'INSERT INTO points_account (member_id, balance, lifetime_earned, updated_at) VALUES (?, 0, 0, NOW(3)) ON DUPLICATE KEY UPDATE member_id = member_id',
-    [memberId],
-  );
-  const account = await em
-    .getRepository(PointsAccountEntity)
-    .createQueryBuilder('a')
-    .setLock('pessimistic_write')
-    .where('a.memberId = :memberId', { memberId })
-    .getOneOrFail();
+  const account = await lockOrCreate(em, PointsAccountEntity, { memberId, balance: 0, lifetimeEarned: 0, updatedAt: new Date() });
   return { balance: account.balance, lifetimeEarned: account.lifetimeEarned };
 }
 
