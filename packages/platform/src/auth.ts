@@ -28,6 +28,8 @@ export interface RequestContext {
   principal: Principal | null;
   requestId: string;
   traceparent?: string;
+  /** The caller's address as the gateway saw it (for throttling OTP and logins per IP). */
+  clientIp?: string;
 }
 
 export interface TokenSettings {

@@ -73,6 +73,16 @@ export function loadTypeDefs(path: string | URL): DocumentNode {
   return parse(readFileSync(path, 'utf8'));
 }
 
+/**
+ * The gateway appends the address it was called from to X-Forwarded-For, so only the LAST entry
+ * is trustworthy (earlier ones come from the client and can be forged).
+ */
+export function clientIp(req: IncomingMessage): string | undefined {
+  const xff = req.headers['x-forwarded-for'];
+  const last = (Array.isArray(xff) ? xff.join(',') : (xff ?? '')).split(',').map((s) => s.trim()).filter(Boolean).at(-1);
+  return last ?? req.socket.remoteAddress ?? undefined;
+}
+
 const SCALARS = { DateTime: DateTimeScalar, Fen: FenScalar } as const;
 
 function declaredScalars(typeDefs: DocumentNode) {
@@ -160,6 +170,7 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
       principal,
       requestId,
       traceparent: req.headers.traceparent as string | undefined,
+      clientIp: clientIp(req),
       loaders: module.loaders ? module.loaders(kit) : ({} as L),
     };
   }
