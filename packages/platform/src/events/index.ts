@@ -6,3 +6,4 @@ export * from './bus';
 export * from './relay';
 export * from './consumer';
 export * from './dead-letters';
+export * from './rpc';
