@@ -1,9 +1,11 @@
 /** Events of the points service (stream POINTS). */
 import { z } from 'zod';
-import { id } from './common';
+import { id, isoTime } from './common';
 
 export const PointsEventType = {
   PointsEarned: 'points.earned',
+  PointsAdjusted: 'points.adjusted',
+  PointsExpired: 'points.expired',
 } as const;
 
 export const pointsEarned = z.object({
@@ -21,6 +23,38 @@ export const pointsEarned = z.object({
 });
 export type PointsEarned = z.infer<typeof pointsEarned>;
 
+/** Staff moved points by hand (compensation, correction). */
+export const pointsAdjusted = z.object({
+  memberId: id,
+  entryId: id,
+  /** Signed change in points (never zero). */
+  delta: z.number().int().refine((n) => n !== 0, 'delta is never zero'),
+  /** The balance right after the adjustment. */
+  balance: z.number().int(),
+  /** The staff user or client who adjusted (an id, not a name). */
+  operator: id,
+});
+export type PointsAdjusted = z.infer<typeof pointsAdjusted>;
+
+/** An expiry run took a member's lots that were past their expiry: one event per member per run. */
+export const pointsExpired = z.object({
+  memberId: id,
+  /** The EXPIRE entry. */
+  entryId: id,
+  /** Points expired (positive). */
+  amount: z.number().int().positive(),
+  /** The balance right after the expiry. */
+  balance: z.number().int(),
+  /** How many lots expired. */
+  lots: z.number().int().positive(),
+  /** The run's cut-off: lots expiring at or before it were taken. */
+  asOf: isoTime,
+  runId: id,
+});
+export type PointsExpired = z.infer<typeof pointsExpired>;
+
 export const pointsEventSchemas = {
   [PointsEventType.PointsEarned]: pointsEarned,
+  [PointsEventType.PointsAdjusted]: pointsAdjusted,
+  [PointsEventType.PointsExpired]: pointsExpired,
 } as const;

@@ -4,6 +4,7 @@ import { id } from './common';
 
 export const WalletEventType = {
   WalletOpened: 'wallet.opened',
+  WalletChanged: 'wallet.changed',
 } as const;
 
 export const walletOpened = z.object({
@@ -11,6 +12,27 @@ export const walletOpened = z.object({
 });
 export type WalletOpened = z.infer<typeof walletOpened>;
 
+const fen = z.number().int();
+
+/** Every movement of a member's balance (for notifications and analytics): ids and amounts only. */
+export const walletChanged = z.object({
+  memberId: id,
+  /** The journal that moved the money. */
+  journalId: id,
+  /** TOP_UP, TOP_UP_REFUND, DEBIT, REVERSAL. */
+  kind: z.string().min(1),
+  /** The business record: top-up, refund or debit id. */
+  reference: id,
+  /** Signed change of the principal and of the bonus, in fen. */
+  principalDelta: fen,
+  bonusDelta: fen,
+  /** Balances right after the movement, in fen. */
+  principal: fen.nonnegative(),
+  bonus: fen.nonnegative(),
+});
+export type WalletChanged = z.infer<typeof walletChanged>;
+
 export const walletEventSchemas = {
   [WalletEventType.WalletOpened]: walletOpened,
+  [WalletEventType.WalletChanged]: walletChanged,
 } as const;

@@ -15,12 +15,26 @@ export const memberConfigSchema = serviceConfigSchema(
     PII_MASTER_KEY: key32.default(DEV_PII_MASTER_KEY),
     PII_INDEX_KEY: key32.default(DEV_PII_INDEX_KEY),
     STAFF_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(8 * 3600),
+    MEMBER_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(7 * 24 * 3600),
+    CLIENT_TOKEN_TTL_SECONDS: z.coerce.number().int().positive().default(3600),
+    /** Where SMS and email go; only the local recorder exists so far, and it is refused in production. */
+    MESSAGE_PROVIDER: z.enum(['local']).default('local'),
+    OTP_TTL_SECONDS: z.coerce.number().int().min(30).max(3600).default(300),
+    OTP_MAX_ATTEMPTS: z.coerce.number().int().min(1).max(20).default(5),
+    OTP_PHONE_PER_MINUTE: z.coerce.number().int().min(1).default(1),
+    OTP_PHONE_PER_DAY: z.coerce.number().int().min(1).default(10),
+    OTP_IP_PER_HOUR: z.coerce.number().int().min(1).default(20),
+    STAFF_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
+    STAFF_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(15 * 60),
   },
 ).superRefine((cfg, ctx) => {
   if (cfg.NODE_ENV !== 'production') return;
   if (cfg.ADMIN_PASSWORD === DEV_ADMIN_PASSWORD) ctx.addIssue({ code: 'custom', path: ['ADMIN_PASSWORD'], message: 'must be set in production' });
   if (cfg.PII_MASTER_KEY === DEV_PII_MASTER_KEY) ctx.addIssue({ code: 'custom', path: ['PII_MASTER_KEY'], message: 'must be set in production' });
   if (cfg.PII_INDEX_KEY === DEV_PII_INDEX_KEY) ctx.addIssue({ code: 'custom', path: ['PII_INDEX_KEY'], message: 'must be set in production' });
+  if (cfg.MESSAGE_PROVIDER === 'local') {
+    ctx.addIssue({ code: 'custom', path: ['MESSAGE_PROVIDER'], message: 'the local recorder keeps messages instead of sending them: not for production' });
+  }
 });
 
 export type MemberConfig = z.infer<typeof memberConfigSchema>;

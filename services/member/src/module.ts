@@ -6,6 +6,8 @@ import { migrations } from './migrations';
 import { DEFAULT_TIER_LADDER } from './domain/tiers';
 import { memberLoaders, memberResolvers, vaultOf, type MemberLoaders } from './resolvers';
 import { ensureBootstrapAdmin } from './services/staff-auth.service';
+import { depsOf } from './services/deps';
+import { serveVerifyOtp } from './events/verify-otp.responder';
 
 /** The member subgraph: identity for the whole platform (members, staff), orders, tiers. */
 export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
@@ -19,5 +21,7 @@ export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
   async onStart(kit) {
     await kit.ds.getRepository(TierEntity).createQueryBuilder().insert().values(DEFAULT_TIER_LADDER).orIgnore().execute();
     if (await ensureBootstrapAdmin(kit, kit.ds.manager)) kit.log.info({ username: kit.config.ADMIN_USERNAME }, 'bootstrap admin created');
+    // Answers until the bus drains at stop() (the kit has no responder hook or onStop yet).
+    serveVerifyOtp(depsOf(kit));
   },
 };

@@ -4,8 +4,9 @@ import { entities } from './entities';
 import { migrations } from './migrations';
 import { walletConsumers } from './events';
 import { walletLoaders, walletResolvers, type WalletLoaders } from './resolvers';
+import { ensureChainHead } from './services/ledger.service';
 
-/** The wallet subgraph: members' stored-value accounts; extends `Member { wallet }`. */
+/** The wallet subgraph: members' stored-value accounts and their double-entry journal; extends `Member { wallet }`. */
 export const serviceModule: ServiceModule<WalletConfig, WalletLoaders> = {
   name: 'wallet',
   stream: STREAMS.wallet,
@@ -15,4 +16,5 @@ export const serviceModule: ServiceModule<WalletConfig, WalletLoaders> = {
   resolvers: walletResolvers,
   consumers: walletConsumers,
   loaders: walletLoaders,
+  onStart: (kit) => ensureChainHead(kit.ds.manager),
 };

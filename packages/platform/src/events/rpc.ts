@@ -1,4 +1,4 @@
-import { headers as natsHeaders, type Subscription } from '@nats-io/transport-node';
+import { headers as natsHeaders, type Msg, type Subscription } from '@nats-io/transport-node';
 import { context, propagation } from '@opentelemetry/api';
 import type { Bus } from './bus';
 import { AppError, ErrorCode } from '../errors';
@@ -9,7 +9,7 @@ export type RpcReply<T> = { ok: true; result: T } | { ok: false; error: { code: 
 
 /**
  * Answers requests on `name` (e.g. `rpc.member.verify_otp`) with a queue group, so replicas share
- * the load and each request is answered once. AppErrors travel back with their code; anything
+ * the load and each request is answered once; the subscription ends when the bus drains. AppErrors travel back with their code; anything
  * else is logged and answered as INTERNAL_SERVER_ERROR.
  */
 export function serveRequests<Req, Res>(
@@ -20,23 +20,27 @@ export function serveRequests<Req, Res>(
   queue = name,
 ): Subscription {
   const sub = bus.nc.subscribe(bus.subject(name), { queue });
-  void (async () => {
-    for await (const msg of sub) {
-      const parent = contextFromTraceparent(msg.headers?.get('traceparent'));
-      let reply: RpcReply<Res>;
-      try {
-        const result = await context.with(parent, () => handler(msg.json<Req>()));
-        reply = { ok: true, result };
-      } catch (err) {
-        if (err instanceof AppError) {
-          reply = { ok: false, error: { code: String(err.extensions.code), message: err.message } };
-        } else {
-          log.error({ err, rpc: name }, 'rpc handler failed');
-          reply = { ok: false, error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal error' } };
-        }
+  const answer = async (msg: Msg) => {
+    const parent = contextFromTraceparent(msg.headers?.get('traceparent'));
+    let reply: RpcReply<Res>;
+    try {
+      const result = await context.with(parent, () => handler(msg.json<Req>()));
+      reply = { ok: true, result };
+    } catch (err) {
+      if (err instanceof AppError) {
+        reply = { ok: false, error: { code: String(err.extensions.code), message: err.message } };
+      } else if (err instanceof SyntaxError) {
+        reply = { ok: false, error: { code: ErrorCode.BAD_USER_INPUT, message: 'Request is not JSON' } };
+      } else {
+        log.error({ err, rpc: name }, 'rpc handler failed');
+        reply = { ok: false, error: { code: ErrorCode.INTERNAL_SERVER_ERROR, message: 'Internal error' } };
       }
-      msg.respond(JSON.stringify(reply));
     }
+    msg.respond(JSON.stringify(reply));
+  };
+  // Requests are answered concurrently: one slow request must not hold up the others.
+  void (async () => {
+    for await (const msg of sub) void answer(msg);
   })();
   return sub;
 }

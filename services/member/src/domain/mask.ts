@@ -12,3 +12,10 @@ export function maskName(name: string): string {
   if (chars.length <= 1) return '*';
   return chars[0] + '*'.repeat(chars.length - 1);
 }
+
+/** "lilei@example.com" -> "l****@example.com": the first character and the domain stay. */
+export function maskEmail(email: string): string {
+  const at = email.lastIndexOf('@');
+  if (at < 1) return '*****';
+  return `${email[0]}****${email.slice(at)}`;
+}

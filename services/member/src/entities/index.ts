@@ -1,7 +1,22 @@
+import { ApiClientEntity } from './api-client.entity';
 import { AuditEntryEntity } from './audit-entry.entity';
 import { MemberEntity } from './member.entity';
 import { OrderEntity } from './order.entity';
+import { OtpCodeEntity } from './otp-code.entity';
+import { SentMessageEntity } from './sent-message.entity';
 import { StaffUserEntity } from './staff-user.entity';
+import { ThrottleEventEntity, ThrottleLockEntity } from './throttle.entity';
 import { TierEntity } from './tier.entity';
 
-export const entities = [MemberEntity, StaffUserEntity, OrderEntity, TierEntity, AuditEntryEntity];
+export const entities = [
+  MemberEntity,
+  StaffUserEntity,
+  OrderEntity,
+  TierEntity,
+  AuditEntryEntity,
+  SentMessageEntity,
+  OtpCodeEntity,
+  ThrottleLockEntity,
+  ThrottleEventEntity,
+  ApiClientEntity,
+];

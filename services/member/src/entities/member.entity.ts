@@ -6,6 +6,11 @@ export interface MemberRow {
   phoneIndex: string;
   phoneEnc: string;
   nameEnc: string;
+  /** Blind index of the normalised email, when the member gave one. */
+  emailIndex: string | null;
+  emailEnc: string | null;
+  /** YYYY-MM-DD, encrypted. */
+  birthdayEnc: string | null;
   /** The member's data key wrapped by the master key; destroying it erases the PII. */
   dataKey: string;
   channel: string;
@@ -23,6 +28,9 @@ export const MemberEntity = new EntitySchema<MemberRow>({
     phoneIndex: { name: 'phone_index', type: 'char', length: 64, unique: true },
     phoneEnc: { name: 'phone_enc', type: 'varchar', length: 255 },
     nameEnc: { name: 'name_enc', type: 'varchar', length: 1024 },
+    emailIndex: { name: 'email_index', type: 'char', length: 64, nullable: true, unique: true },
+    emailEnc: { name: 'email_enc', type: 'varchar', length: 1024, nullable: true },
+    birthdayEnc: { name: 'birthday_enc', type: 'varchar', length: 255, nullable: true },
     dataKey: { name: 'data_key', type: 'varchar', length: 255 },
     channel: { type: 'varchar', length: 20 },
     status: { type: 'varchar', length: 20, default: 'ACTIVE' },

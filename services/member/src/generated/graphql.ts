@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { MemberRow } from '../entities/member.entity';
 import type { OrderRow } from '../entities/order.entity';
 import type { TierLevel } from '../domain/tiers';
+import type { StaffUserRow } from '../entities/staff-user.entity';
 import type { Ctx } from '../resolvers/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -22,6 +23,19 @@ export type Scalars = {
   Fen: { input: number; output: number; }
   federation__FieldSet: { input: unknown; output: unknown; }
   link__Import: { input: unknown; output: unknown; }
+};
+
+/** A created API client; the secret is shown only here. */
+export type ApiClientCredentials = {
+  __typename?: 'ApiClientCredentials';
+  /** Public client id. */
+  clientId: Scalars['ID']['output'];
+  /** The client's name. */
+  name: Scalars['String']['output'];
+  /** Scopes the client's tokens carry. */
+  scopes: Array<Scalars['String']['output']>;
+  /** The secret: store it now, it cannot be read again. */
+  secret: Scalars['String']['output'];
 };
 
 /** A bearer token and when it expires. */
@@ -43,11 +57,41 @@ export type Channel =
   | 'STORE'
   | 'WEB';
 
+/** An API client's credentials. */
+export type ClientTokenInput = {
+  /** The client id from createApiClient. */
+  clientId: Scalars['ID']['input'];
+  /** The client secret from createApiClient. */
+  secret: Scalars['String']['input'];
+};
+
+/** A new API client for an integration. */
+export type CreateApiClientInput = {
+  /** What the client is (e.g. "erp"), 1-64 characters. */
+  name: Scalars['String']['input'];
+  /** Scopes such as members:read, orders:write (1-32 of them). */
+  scopes: Array<Scalars['String']['input']>;
+};
+
+/** A new back-office user. */
+export type CreateStaffUserInput = {
+  /** At least 10 characters. */
+  password: Scalars['String']['input'];
+  /** One or more roles (not MEMBER). */
+  roles: Array<Role>;
+  /** Login name: 3-64 lower-case letters, digits, dot, underscore or dash. */
+  username: Scalars['String']['input'];
+};
+
 /** A member of the brand's loyalty programme. */
 export type Member = {
   __typename?: 'Member';
+  /** Birthday as YYYY-MM-DD; null unless the caller may see PII or is the member. */
+  birthday: Maybe<Scalars['String']['output']>;
   /** Where the member registered. */
   channel: Channel;
+  /** Email address, masked (l****@example.com) unless the caller may see PII or is the member. */
+  email: Maybe<Scalars['String']['output']>;
   /** Sortable unique id. */
   id: Scalars['ID']['output'];
   /** Display name, masked unless the caller may see PII or is the member. */
@@ -89,6 +133,14 @@ export type MemberEdge = {
   node: Member;
 };
 
+/** A member's phone and the LOGIN code sent to it. */
+export type MemberLoginInput = {
+  /** The 6-digit LOGIN code. */
+  otp: Scalars['String']['input'];
+  /** The member's phone; normalised to E.164. */
+  phone: Scalars['String']['input'];
+};
+
 /** The lifecycle status of a member account. */
 export type MemberStatus =
   | 'ACTIVE'
@@ -96,14 +148,49 @@ export type MemberStatus =
   | 'ERASED'
   | 'FROZEN';
 
+/** How a message was delivered. */
+export type MessageChannel =
+  | 'EMAIL'
+  | 'SMS';
+
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Exchanges an API client's id and secret for a client token (role INTEGRATION with the client's scopes). */
+  clientToken: AuthToken;
+  /** Creates an API client for an integration. ADMIN only. The secret is shown once here and stored hashed. */
+  createApiClient: ApiClientCredentials;
+  /** Creates a back-office user. ADMIN only; the password needs at least 10 characters. */
+  createStaffUser: StaffUser;
+  /** Logs a member in with a LOGIN one-time code and returns a member token. FROZEN, BLACKLISTED and ERASED members are FORBIDDEN. */
+  memberLogin: AuthToken;
   /** Records a completed order for a member; idempotent on (source, externalId). Staff or an INTEGRATION client. */
   recordOrder: Order;
   /** Registers a member (staff at a store or back office). A phone that exists already is CONFLICT. */
   registerMember: Member;
+  /** Sends a 6-digit one-time code by SMS (valid 5 minutes, single use). Throttled per phone and per IP (RATE_LIMITED with `extensions.retryAfterSeconds`). LOGIN and PAYMENT codes go only to registered members, but the answer is the same either way. PAYMENT needs the member's own token or a staff token. */
+  requestOtp: OtpRequested;
   /** Logs a staff user in with username and password and returns a bearer token. */
   staffLogin: AuthToken;
+};
+
+
+export type MutationClientTokenArgs = {
+  input: ClientTokenInput;
+};
+
+
+export type MutationCreateApiClientArgs = {
+  input: CreateApiClientInput;
+};
+
+
+export type MutationCreateStaffUserArgs = {
+  input: CreateStaffUserInput;
+};
+
+
+export type MutationMemberLoginArgs = {
+  input: MemberLoginInput;
 };
 
 
@@ -114,6 +201,11 @@ export type MutationRecordOrderArgs = {
 
 export type MutationRegisterMemberArgs = {
   input: RegisterMemberInput;
+};
+
+
+export type MutationRequestOtpArgs = {
+  input: RequestOtpInput;
 };
 
 
@@ -160,6 +252,21 @@ export type OrderEdge = {
   node: Order;
 };
 
+/** What a one-time code is for; a code only works for its own purpose. */
+export type OtpPurpose =
+  | 'LOGIN'
+  | 'PAYMENT'
+  | 'REGISTER';
+
+/** The answer to requestOtp (identical whether or not the phone is registered). */
+export type OtpRequested = {
+  __typename?: 'OtpRequested';
+  /** When the code stops being accepted. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** The earliest time another code may be requested for this phone. */
+  retryAfter: Scalars['DateTime']['output'];
+};
+
 /** Relay page information. */
 export type PageInfo = {
   __typename?: 'PageInfo';
@@ -171,10 +278,14 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** The member the caller's member token belongs to. Member token only. */
+  me: Maybe<Member>;
   /** One member by id. Staff with a back-office role, or the member themself. */
   member: Maybe<Member>;
   /** Members, newest first, as a Relay connection. Staff only. */
   members: MemberConnection;
+  /** Messages the local (non-production) provider recorded for a phone number or email address, newest first (at most 100). ADMIN only. */
+  sentMessages: Array<SentMessage>;
 };
 
 
@@ -186,6 +297,11 @@ export type QueryMemberArgs = {
 export type QueryMembersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+};
+
+
+export type QuerySentMessagesArgs = {
+  to: Scalars['String']['input'];
 };
 
 /** A completed purchase recorded against a member. */
@@ -206,14 +322,51 @@ export type RecordOrderInput = {
   storeId?: InputMaybe<Scalars['String']['input']>;
 };
 
-/** What staff provide to register a member. */
+/** What staff, or a member registering themself with a REGISTER code, provide to register a member. */
 export type RegisterMemberInput = {
-  /** The channel the member registered through. */
+  /** Birthday as YYYY-MM-DD. */
+  birthday?: InputMaybe<Scalars['String']['input']>;
+  /** The channel the member registered through. Self-registration cannot use STORE or IMPORT. */
   channel: Channel;
+  /** Email address; one member per address. */
+  email?: InputMaybe<Scalars['String']['input']>;
   /** The member's name. */
   name: Scalars['String']['input'];
+  /** A REGISTER one-time code sent to `phone`; required when registering without a staff token. */
+  otp?: InputMaybe<Scalars['String']['input']>;
   /** Mobile phone; normalised to E.164 (a bare 11-digit mainland number gets +86). */
   phone: Scalars['String']['input'];
+};
+
+/** Asks for a one-time code. */
+export type RequestOtpInput = {
+  /** Mobile phone the code goes to; normalised to E.164. */
+  phone: Scalars['String']['input'];
+  /** What the code will be used for. */
+  purpose: OtpPurpose;
+};
+
+/** Platform roles. MEMBER belongs to member tokens and cannot be given to staff. */
+export type Role =
+  | 'ADMIN'
+  | 'ANALYST'
+  | 'FINANCE'
+  | 'INTEGRATION'
+  | 'MEMBER'
+  | 'OPERATOR'
+  | 'SUPPORT';
+
+/** A message as the local provider recorded it. */
+export type SentMessage = {
+  __typename?: 'SentMessage';
+  /** The text sent. */
+  body: Scalars['String']['output'];
+  /** How it was sent. */
+  channel: MessageChannel;
+  /** When it was sent. */
+  sentAt: Scalars['DateTime']['output'];
+  /** Recipient: E.164 phone or email address. */
+  to: Scalars['String']['output'];
 };
 
 /** Credentials of a staff user. */
@@ -222,6 +375,21 @@ export type StaffLoginInput = {
   password: Scalars['String']['input'];
   /** The staff user's login name. */
   username: Scalars['String']['input'];
+};
+
+/** A back-office user (never the password). */
+export type StaffUser = {
+  __typename?: 'StaffUser';
+  /** When the user was created. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Sortable unique id. */
+  id: Scalars['ID']['output'];
+  /** Roles granted. */
+  roles: Array<Role>;
+  /** ACTIVE or DISABLED. */
+  status: Scalars['String']['output'];
+  /** Login name. */
+  username: Scalars['String']['output'];
 };
 
 /** A level of the tier ladder. */
@@ -335,25 +503,37 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
+  ApiClientCredentials: ResolverTypeWrapper<ApiClientCredentials>;
+  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AuthToken: ResolverTypeWrapper<AuthToken>;
   Channel: Channel;
+  ClientTokenInput: ClientTokenInput;
+  CreateApiClientInput: CreateApiClientInput;
+  CreateStaffUserInput: CreateStaffUserInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Fen: ResolverTypeWrapper<Scalars['Fen']['output']>;
   Member: ResolverTypeWrapper<MemberRow>;
-  ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MemberConnection: ResolverTypeWrapper<Omit<MemberConnection, 'edges'> & { edges: Array<ResolversTypes['MemberEdge']> }>;
   MemberEdge: ResolverTypeWrapper<Omit<MemberEdge, 'node'> & { node: ResolversTypes['Member'] }>;
+  MemberLoginInput: MemberLoginInput;
   MemberStatus: MemberStatus;
+  MessageChannel: MessageChannel;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderRow>;
   OrderConnection: ResolverTypeWrapper<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
+  OtpPurpose: OtpPurpose;
+  OtpRequested: ResolverTypeWrapper<OtpRequested>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RecordOrderInput: RecordOrderInput;
   RegisterMemberInput: RegisterMemberInput;
+  RequestOtpInput: RequestOtpInput;
+  Role: Role;
+  SentMessage: ResolverTypeWrapper<SentMessage>;
   StaffLoginInput: StaffLoginInput;
+  StaffUser: ResolverTypeWrapper<StaffUserRow>;
   Tier: ResolverTypeWrapper<TierLevel>;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
@@ -364,23 +544,32 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
+  ApiClientCredentials: ApiClientCredentials;
+  ID: Scalars['ID']['output'];
   AuthToken: AuthToken;
+  ClientTokenInput: ClientTokenInput;
+  CreateApiClientInput: CreateApiClientInput;
+  CreateStaffUserInput: CreateStaffUserInput;
   DateTime: Scalars['DateTime']['output'];
   Fen: Scalars['Fen']['output'];
   Member: MemberRow;
-  ID: Scalars['ID']['output'];
   Int: Scalars['Int']['output'];
   MemberConnection: Omit<MemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['MemberEdge']> };
   MemberEdge: Omit<MemberEdge, 'node'> & { node: ResolversParentTypes['Member'] };
+  MemberLoginInput: MemberLoginInput;
   Mutation: Record<PropertyKey, never>;
   Order: OrderRow;
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
+  OtpRequested: OtpRequested;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   RecordOrderInput: RecordOrderInput;
   RegisterMemberInput: RegisterMemberInput;
+  RequestOtpInput: RequestOtpInput;
+  SentMessage: SentMessage;
   StaffLoginInput: StaffLoginInput;
+  StaffUser: StaffUserRow;
   Tier: TierLevel;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
@@ -401,6 +590,13 @@ export type ShareableDirectiveArgs = { };
 
 export type ShareableDirectiveResolver<Result, Parent, ContextType = Ctx, Args = ShareableDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type ApiClientCredentialsResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['ApiClientCredentials'] = ResolversParentTypes['ApiClientCredentials']> = {
+  clientId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  scopes?: Resolver<Array<ResolversTypes['String']>, ParentType, ContextType>;
+  secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type AuthTokenResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['AuthToken'] = ResolversParentTypes['AuthToken']> = {
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -416,7 +612,9 @@ export interface FenScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes[
 
 export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  birthday?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<MemberOrdersArgs, 'first'>>;
@@ -437,8 +635,13 @@ export type MemberEdgeResolvers<ContextType = Ctx, ParentType extends ResolversP
 };
 
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  clientToken?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationClientTokenArgs, 'input'>>;
+  createApiClient?: Resolver<ResolversTypes['ApiClientCredentials'], ParentType, ContextType, RequireFields<MutationCreateApiClientArgs, 'input'>>;
+  createStaffUser?: Resolver<ResolversTypes['StaffUser'], ParentType, ContextType, RequireFields<MutationCreateStaffUserArgs, 'input'>>;
+  memberLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationMemberLoginArgs, 'input'>>;
   recordOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRecordOrderArgs, 'input'>>;
   registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
+  requestOtp?: Resolver<ResolversTypes['OtpRequested'], ParentType, ContextType, RequireFields<MutationRequestOtpArgs, 'input'>>;
   staffLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationStaffLoginArgs, 'input'>>;
 };
 
@@ -464,14 +667,36 @@ export type OrderEdgeResolvers<ContextType = Ctx, ParentType extends ResolversPa
   node?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
 };
 
+export type OtpRequestedResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['OtpRequested'] = ResolversParentTypes['OtpRequested']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  retryAfter?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type PageInfoResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
   endCursor?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
 export type QueryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  me?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
   member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
   members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, RequireFields<QueryMembersArgs, 'first'>>;
+  sentMessages?: Resolver<Array<ResolversTypes['SentMessage']>, ParentType, ContextType, RequireFields<QuerySentMessagesArgs, 'to'>>;
+};
+
+export type SentMessageResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['SentMessage'] = ResolversParentTypes['SentMessage']> = {
+  body?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['MessageChannel'], ParentType, ContextType>;
+  sentAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type StaffUserResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['StaffUser'] = ResolversParentTypes['StaffUser']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  roles?: Resolver<Array<ResolversTypes['Role']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TierResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Tier'] = ResolversParentTypes['Tier']> = {
@@ -488,6 +713,7 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 }
 
 export type Resolvers<ContextType = Ctx> = {
+  ApiClientCredentials?: ApiClientCredentialsResolvers<ContextType>;
   AuthToken?: AuthTokenResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Fen?: GraphQLScalarType;
@@ -498,8 +724,11 @@ export type Resolvers<ContextType = Ctx> = {
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
+  OtpRequested?: OtpRequestedResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  SentMessage?: SentMessageResolvers<ContextType>;
+  StaffUser?: StaffUserResolvers<ContextType>;
   Tier?: TierResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

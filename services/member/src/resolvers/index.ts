@@ -1,9 +1,15 @@
 import { LessThan } from 'typeorm';
 import {
+  AppError,
+  ErrorCode,
   Role,
   STAFF_READ,
+  badInput,
   decodeCursor,
+  forbidden,
+  isAllowed,
   isDuplicateKey,
+  requireAuth,
   pageSize,
   requireMemberAccess,
   requirePermission,
@@ -15,15 +21,27 @@ import type { MemberConfig } from '../config';
 import { MemberEntity } from '../entities/member.entity';
 import { OrderEntity } from '../entities/order.entity';
 import type { Resolvers } from '../generated/graphql';
-import { registerMember } from '../services/member-registry.service';
+import { SELF, registerMember, validateRegistration } from '../services/member-registry.service';
 import { findRecordedOrder, recordOrder } from '../services/order.service';
-import { staffLogin } from '../services/staff-auth.service';
-import { PiiVault, maySeePii, presentPii } from '../services/pii.service';
+import { createStaffUser, staffLogin } from '../services/staff-auth.service';
+import { maySeePii, presentPii, type PiiVault } from '../services/pii.service';
+import { depsOf } from '../services/deps';
+import { consumeOtp, requestOtp, requireOtp } from '../services/otp.service';
+import { memberLogin } from '../services/member-auth.service';
+import { clientToken, createApiClient } from '../services/api-client.service';
+import { isRecorder } from '../messaging/message-provider';
+import { SELF_SERVICE_CHANNELS } from '../domain/profile';
+import { normalizePhone } from '../domain/phone';
+import { normalizeEmail } from '../domain/profile';
 
 const REGISTER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['members:write'] };
 const RECORD_ORDER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['orders:write'] };
+const ADMIN_ONLY: Permission = { roles: [Role.ADMIN] };
+/** Who a member token may not act as any more (DOMAIN.md: BLACKLISTED no access; ERASED gone). */
+const LOCKED_OUT = new Set(['BLACKLISTED', 'ERASED']);
 
 export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
+  const deps = depsOf(kit);
   const orderPage = async (memberId: string, first: number | null | undefined, after: string | null | undefined) => {
     const n = pageSize(first);
     const cursor = decodeCursor(after);
@@ -52,13 +70,55 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         });
         return toConnection(rows, n, (r) => r.id);
       },
+      me: async (_, __, ctx) => {
+        const principal = requireAuth(ctx);
+        if (principal.kind !== 'member') throw forbidden('me needs a member token');
+        const member = await ctx.loaders.member.load(principal.sub);
+        if (!member || LOCKED_OUT.has(member.status)) throw forbidden();
+        return member;
+      },
+      sentMessages: async (_, { to }, ctx) => {
+        requirePermission(ctx, ADMIN_ONLY);
+        if (!normalizePhone(to) && !(to.includes('@') && normalizeEmail(to))) {
+          throw badInput('to must be a phone number or an email address', { field: 'to' });
+        }
+        // Only the local recorder keeps messages; a real provider has nothing to show.
+        return isRecorder(deps.messages) ? deps.messages.sentTo(to) : [];
+      },
     },
     Mutation: {
-      staffLogin: (_, { input }) => staffLogin(kit, kit.ds.manager, input),
-      registerMember: (_, { input }, ctx) => {
-        const actor = requirePermission(ctx, REGISTER);
-        return kit.uow((em) => registerMember(kit, vaultOf(kit), em, actor.sub, input));
+      staffLogin: (_, { input }, ctx) => staffLogin(deps, ctx, input),
+      registerMember: async (_, { input }, ctx) => {
+        const staff = ctx.principal;
+        if (staff) {
+          // Staff at a store or back office: as before, the code is not needed (nor checked).
+          if (!isAllowed(staff, REGISTER)) throw forbidden();
+          const valid = validateRegistration(input);
+          return kit.uow((em) => registerMember(kit, deps.vault, em, staff.sub, valid));
+        }
+        // Self-registration: everything is checked before the code is, so bad input costs no try.
+        const valid = validateRegistration(input);
+        if (!SELF_SERVICE_CHANNELS.has(valid.channel)) {
+          throw badInput(`channel ${valid.channel} is for staff; register yourself through WEB, APP, MINI_PROGRAM, SOCIAL or EVENT`, { field: 'channel' });
+        }
+        if (!input.otp) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Registering without a staff token needs a REGISTER code (requestOtp)', { field: 'otp' });
+        const otpId = await requireOtp(deps, deps.vault.phoneIndex(valid.phone), 'REGISTER', input.otp);
+        return kit.uow(async (em) => {
+          await consumeOtp(em, otpId);
+          return registerMember(kit, deps.vault, em, SELF, valid);
+        });
       },
+      requestOtp: (_, { input }, ctx) => requestOtp(deps, ctx, input),
+      memberLogin: (_, { input }) => memberLogin(deps, input),
+      createStaffUser: (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, ADMIN_ONLY);
+        return kit.uow((em) => createStaffUser(kit, em, actor.sub, input));
+      },
+      createApiClient: (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, ADMIN_ONLY);
+        return kit.uow((em) => createApiClient(em, actor.sub, input));
+      },
+      clientToken: (_, { input }) => clientToken(kit, input),
       recordOrder: async (_, { input }, ctx) => {
         const actor = requirePermission(ctx, RECORD_ORDER);
         try {
@@ -79,6 +139,8 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
       },
       phone: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).phone,
       name: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).name,
+      email: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).email ?? null,
+      birthday: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).birthday ?? null,
       tier: async (m, _, ctx) => required(await ctx.loaders.tier.load(m.tierCode), `tier ${m.tierCode}`),
       orders: (m, args, ctx) => {
         requireMemberAccess(ctx, m.id, STAFF_READ);
@@ -93,6 +155,9 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
       },
       member: async (o, _, ctx) => required(await ctx.loaders.member.load(o.memberId), `member ${o.memberId}`),
     },
+    StaffUser: {
+      roles: (u) => u.roles.split(',') as Role[],
+    },
   };
 }
 
@@ -102,12 +167,9 @@ function required<T>(row: T | null, what: string): T {
   return row;
 }
 
-const vaults = new WeakMap<object, PiiVault>();
 /** One vault per service instance (keys parsed once). */
 export function vaultOf(kit: ServiceKit<MemberConfig>): PiiVault {
-  let vault = vaults.get(kit);
-  if (!vault) vaults.set(kit, (vault = new PiiVault(kit.config.PII_MASTER_KEY, kit.config.PII_INDEX_KEY)));
-  return vault;
+  return depsOf(kit).vault;
 }
 
 export { memberLoaders, type MemberLoaders } from './loaders';

@@ -5,6 +5,7 @@ import { EventType, checkedData } from '@membergraph/contracts';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { TierEntity } from '../entities/tier.entity';
 import { normalizePhone } from '../domain/phone';
+import { normalizeBirthday, normalizeEmail } from '../domain/profile';
 import { entryTier } from '../domain/tiers';
 import type { PiiVault } from './pii.service';
 import { audit } from './audit.service';
@@ -13,30 +14,58 @@ export interface RegisterMemberInput {
   phone: string;
   name: string;
   channel: string;
+  birthday?: string | null;
+  email?: string | null;
 }
 
-/** Registers a member: one per phone number, announced as `member.registered`. */
+/** Registration input checked and normalised; nothing is written before this succeeds. */
+export interface ValidRegistration {
+  phone: string;
+  name: string;
+  channel: string;
+  email: string | null;
+  birthday: string | null;
+}
+
+/** Normalises and checks a registration, or BAD_USER_INPUT naming the field. */
+export function validateRegistration(input: RegisterMemberInput, now = new Date()): ValidRegistration {
+  const phone = normalizePhone(input.phone);
+  if (!phone) throw badInput('phone is not a valid phone number', { field: 'phone' });
+  const name = input.name.trim();
+  if (name.length < 1 || name.length > 64) throw badInput('name must be 1 to 64 characters', { field: 'name' });
+  let email: string | null = null;
+  if (input.email !== undefined && input.email !== null) {
+    email = normalizeEmail(input.email);
+    if (!email) throw badInput('email is not a valid email address', { field: 'email' });
+  }
+  let birthday: string | null = null;
+  if (input.birthday !== undefined && input.birthday !== null) {
+    birthday = normalizeBirthday(input.birthday, now);
+    if (!birthday) throw badInput('birthday must be a past date as YYYY-MM-DD', { field: 'birthday' });
+  }
+  return { phone, name, channel: input.channel, email, birthday };
+}
+
+const phoneTaken = () => conflict('A member with this phone number already exists; log in instead', { field: 'phone', hint: 'memberLogin' });
+const emailTaken = () => conflict('Another member uses this email address', { field: 'email' });
+
+/** Registers a member: one per phone number (and per email), announced as `member.registered`. */
 export async function registerMember(
   kit: ServiceKit,
   vault: PiiVault,
   em: EntityManager,
   actor: string,
-  input: RegisterMemberInput,
+  input: ValidRegistration,
 ): Promise<MemberRow> {
-  const phone = normalizePhone(input.phone);
-  if (!phone) throw badInput('phone is not a valid phone number', { field: 'phone' });
-  const name = input.name.trim();
-  if (name.length < 1 || name.length > 64) throw badInput('name must be 1 to 64 characters', { field: 'name' });
-
+  const { phone, name, email, birthday } = input;
   const members = em.getRepository(MemberEntity);
-  if (await members.existsBy({ phoneIndex: vault.phoneIndex(phone) })) {
-    throw conflict('A member with this phone number already exists; log in instead', { field: 'phone' });
-  }
+  if (await members.existsBy({ phoneIndex: vault.phoneIndex(phone) })) throw phoneTaken();
+  if (email && (await members.existsBy({ emailIndex: vault.emailIndex(email) }))) throw emailTaken();
   const tier = entryTier(await em.getRepository(TierEntity).find());
   const id = newId();
   const row: MemberRow = {
     id,
-    ...vault.seal(id, { phone, name }),
+    ...vault.seal(id, { phone, name, email, birthday }),
     channel: input.channel,
     status: 'ACTIVE',
     tierCode: tier.code,
@@ -46,11 +75,11 @@ export async function registerMember(
   try {
     await members.insert(row);
   } catch (err) {
-    // Two registrations of one phone raced past the check: the unique blind index decides.
-    if (isDuplicateKey(err)) throw conflict('A member with this phone number already exists; log in instead', { field: 'phone' });
+    // Two registrations raced past the checks: the unique blind indexes decide (the message names the duplicate value).
+    if (isDuplicateKey(err)) throw row.emailIndex && String((err as Error).message).includes(row.emailIndex) ? emailTaken() : phoneTaken();
     throw err;
   }
-  await audit(em, actor, 'member.register', id, { channel: input.channel });
+  await audit(em, actor, 'member.register', id, { channel: input.channel, self: actor === SELF });
   await kit.publish(
     em,
     EventType.MemberRegistered,
@@ -59,6 +88,9 @@ export async function registerMember(
   );
   return row;
 }
+
+/** The actor recorded for a member who registered themself with a REGISTER code. */
+export const SELF = 'self';
 
 /** Members by id, in the order asked (missing ones as null): the batch function of the member loader. */
 export async function membersByIds(em: EntityManager, ids: readonly string[]): Promise<Array<MemberRow | null>> {

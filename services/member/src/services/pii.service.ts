@@ -1,11 +1,17 @@
+import { createHmac, timingSafeEqual } from 'node:crypto';
 import { blindIndex, decrypt, encrypt, newWrappedDataKey, parseKey, unwrapDataKey, Role, type Principal } from '@membergraph/platform';
 import type { MemberRow } from '../entities/member.entity';
-import { maskName, maskPhone } from '../domain/mask';
+import type { SentMessageRow } from '../entities/sent-message.entity';
+import { maskEmail, maskName, maskPhone } from '../domain/mask';
 
 export interface MemberPii {
   phone: string;
   name: string;
+  email?: string | null;
+  birthday?: string | null;
 }
+
+type SealedPii = Pick<MemberRow, 'dataKey' | 'phoneEnc' | 'nameEnc' | 'phoneIndex' | 'emailIndex' | 'emailEnc' | 'birthdayEnc'>;
 
 /**
  * Envelope encryption of member PII: each member has a data key wrapped by the master key (from
@@ -18,26 +24,69 @@ export class PiiVault {
   constructor(masterKey: string, indexKey: string) {
     this.master = parseKey(masterKey);
     this.index = parseKey(indexKey);
+    // A subkey, so an OTP hash can never be confused with (or computed from) a blind index.
+    this.otpKey = createHmac('sha256', this.index).update('membergraph:otp-hash').digest();
   }
+
+  private readonly otpKey: Buffer;
 
   phoneIndex(e164: string): string {
     return blindIndex(this.index, `phone:${e164}`);
   }
 
+  emailIndex(normalisedEmail: string): string {
+    return blindIndex(this.index, `email:${normalisedEmail}`);
+  }
+
+  /** Keyed hash of anything used only as a throttle key (IP, username + IP): never stored in clear. */
+  keyIndex(kind: string, value: string): string {
+    return blindIndex(this.index, `${kind}:${value}`);
+  }
+
+  /** Keyed hash of a one-time code, bound to its row: a leaked table gives nothing to brute-force offline without the key. */
+  otpHash(otpId: string, code: string): string {
+    return createHmac('sha256', this.otpKey).update(`${otpId}:${code}`).digest('hex');
+  }
+
+  otpMatches(otpId: string, code: string, storedHash: string): boolean {
+    const a = Buffer.from(this.otpHash(otpId, code), 'hex');
+    const b = Buffer.from(storedHash, 'hex');
+    return a.length === b.length && timingSafeEqual(a, b);
+  }
+
   /** Columns for a new member's encrypted PII. */
-  seal(memberId: string, pii: MemberPii): Pick<MemberRow, 'dataKey' | 'phoneEnc' | 'nameEnc' | 'phoneIndex'> {
+  seal(memberId: string, pii: MemberPii): SealedPii {
     const { key, wrapped } = newWrappedDataKey(this.master, memberId);
     return {
       dataKey: wrapped,
       phoneIndex: this.phoneIndex(pii.phone),
       phoneEnc: encrypt(key, pii.phone, `${memberId}:phone`),
       nameEnc: encrypt(key, pii.name, `${memberId}:name`),
+      emailIndex: pii.email ? this.emailIndex(pii.email) : null,
+      emailEnc: pii.email ? encrypt(key, pii.email, `${memberId}:email`) : null,
+      birthdayEnc: pii.birthday ? encrypt(key, pii.birthday, `${memberId}:birthday`) : null,
     };
   }
 
-  open(row: Pick<MemberRow, 'id' | 'dataKey' | 'phoneEnc' | 'nameEnc'>): MemberPii {
+  open(row: Pick<MemberRow, 'id' | 'dataKey' | 'phoneEnc' | 'nameEnc'> & Partial<Pick<MemberRow, 'emailEnc' | 'birthdayEnc'>>): MemberPii {
     const key = unwrapDataKey(this.master, row.dataKey, row.id);
-    return { phone: decrypt(key, row.phoneEnc, `${row.id}:phone`), name: decrypt(key, row.nameEnc, `${row.id}:name`) };
+    return {
+      phone: decrypt(key, row.phoneEnc, `${row.id}:phone`),
+      name: decrypt(key, row.nameEnc, `${row.id}:name`),
+      email: row.emailEnc ? decrypt(key, row.emailEnc, `${row.id}:email`) : null,
+      birthday: row.birthdayEnc ? decrypt(key, row.birthdayEnc, `${row.id}:birthday`) : null,
+    };
+  }
+
+  /** A recorded message, sealed under its own data key like member PII. */
+  sealMessage(id: string, msg: { to: string; toIndex: string; body: string }): Pick<SentMessageRow, 'dataKey' | 'toIndex' | 'toEnc' | 'bodyEnc'> {
+    const { key, wrapped } = newWrappedDataKey(this.master, `msg:${id}`);
+    return { dataKey: wrapped, toIndex: msg.toIndex, toEnc: encrypt(key, msg.to, `${id}:to`), bodyEnc: encrypt(key, msg.body, `${id}:body`) };
+  }
+
+  openMessage(row: Pick<SentMessageRow, 'id' | 'dataKey' | 'toEnc' | 'bodyEnc'>): { to: string; body: string } {
+    const key = unwrapDataKey(this.master, row.dataKey, `msg:${row.id}`);
+    return { to: decrypt(key, row.toEnc, `${row.id}:to`), body: decrypt(key, row.bodyEnc, `${row.id}:body`) };
   }
 }
 
@@ -49,5 +98,6 @@ export function maySeePii(principal: Principal | null, memberId: string): boolea
 }
 
 export function presentPii(pii: MemberPii, clear: boolean): MemberPii {
-  return clear ? pii : { phone: maskPhone(pii.phone), name: maskName(pii.name) };
+  if (clear) return pii;
+  return { phone: maskPhone(pii.phone), name: maskName(pii.name), email: pii.email ? maskEmail(pii.email) : null, birthday: null };
 }

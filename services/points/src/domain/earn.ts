@@ -1,4 +1,6 @@
-/** The rules that turn a paid order into points; tier multipliers, promotions and caps join later. */
+import { isIsoDate, isoDate, localDate, type LocalDate } from './time';
+
+/** The base rate that turns a paid order into points (see computeEarn for multipliers and promotions). */
 export interface OrderEarnRules {
   /** Points per whole yuan paid. */
   pointsPerYuan: number;
@@ -20,4 +22,153 @@ export function pointsForOrder(paidFen: number, rules: OrderEarnRules): number {
   const points = yuan * rules.pointsPerYuan;
   if (!Number.isSafeInteger(points)) throw new RangeError(`points for ${paidFen} fen overflow`);
   return points;
+}
+
+/** Tier multipliers and promotion multipliers are integers in per-mille: 1000 = x1.0, 1500 = x1.5. */
+export const PER_MILLE = 1000;
+
+/** The default tier ladder's multipliers (MEMBER 1.0, SILVER 1.2, GOLD 1.5, DIAMOND 2.0). */
+export const DEFAULT_TIER_MULTIPLIERS: TierMultiplier[] = [
+  { tier: 'MEMBER', perMille: 1000 },
+  { tier: 'SILVER', perMille: 1200 },
+  { tier: 'GOLD', perMille: 1500 },
+  { tier: 'DIAMOND', perMille: 2000 },
+];
+
+export interface TierMultiplier {
+  tier: string;
+  perMille: number;
+}
+
+/**
+ * A promotion multiplies the points of orders completed on the days it matches, in the tenant
+ * time zone. Every condition given must hold; a condition left out matches every day.
+ */
+export interface EarnPromotion {
+  /** Stable code, unique among the promotions (e.g. MEMBER_DAY). */
+  code: string;
+  name: string;
+  multiplierPerMille: number;
+  /** First day (YYYY-MM-DD, inclusive). */
+  startsOn?: string | null;
+  /** Last day (YYYY-MM-DD, inclusive). */
+  endsOn?: string | null;
+  /** ISO weekdays (1 = Monday ... 7 = Sunday). */
+  weekdays?: number[] | null;
+  /** Day of the month (1-31), e.g. 28 for member day. */
+  dayOfMonth?: number | null;
+}
+
+/** Everything that decides how many points an order earns. */
+export interface EarnRules {
+  basePointsPerYuan: number;
+  tierMultipliers: TierMultiplier[];
+  promotions: EarnPromotion[];
+}
+
+export function defaultEarnRules(basePointsPerYuan = 1): EarnRules {
+  return { basePointsPerYuan, tierMultipliers: DEFAULT_TIER_MULTIPLIERS.map((t) => ({ ...t })), promotions: [] };
+}
+
+/** The order facts earning depends on. */
+export interface EarnOrder {
+  /** Paid amount in fen. */
+  amount: number;
+}
+
+/** One component of an order's points: the base, the tier bonus, each promotion's bonus. */
+export interface EarnLine {
+  kind: 'BASE' | 'TIER' | 'PROMOTION';
+  /** The tier (TIER) or promotion code (PROMOTION). */
+  code: string | null;
+  points: number;
+}
+
+/** True when `promotion` applies on local date `day`. */
+export function promotionApplies(promotion: EarnPromotion, day: LocalDate): boolean {
+  const date = isoDate(day);
+  if (promotion.startsOn && date < promotion.startsOn) return false;
+  if (promotion.endsOn && date > promotion.endsOn) return false;
+  if (promotion.weekdays?.length && !promotion.weekdays.includes(day.weekday)) return false;
+  if (promotion.dayOfMonth && promotion.dayOfMonth !== day.day) return false;
+  return true;
+}
+
+function scale(points: bigint, perMille: number): bigint {
+  // Integer arithmetic in BigInt: rounding down once per multiplier, never through floats.
+  return (points * BigInt(perMille)) / BigInt(PER_MILLE);
+}
+
+/**
+ * The points an order earns, as lines that sum to the total: whole yuan times the base rate, then
+ * the tier multiplier, then each matching promotion in turn (multipliers compound; each step rounds
+ * down). `now` is the instant whose local day decides the promotions (the order's completion).
+ * An unknown tier earns at x1.0. Lines after BASE that add nothing are left out.
+ */
+export function computeEarn(order: EarnOrder, rules: EarnRules, tier: string, now: Date, timeZone: string): EarnLine[] {
+  const base = pointsForOrder(order.amount, { pointsPerYuan: rules.basePointsPerYuan });
+  const lines: EarnLine[] = [{ kind: 'BASE', code: null, points: base }];
+  let total = BigInt(base);
+  const tierPerMille = rules.tierMultipliers.find((t) => t.tier === tier)?.perMille ?? PER_MILLE;
+  const push = (kind: EarnLine['kind'], code: string, perMille: number) => {
+    const next = scale(total, perMille);
+    if (next !== total) lines.push({ kind, code, points: Number(next - total) });
+    total = next;
+  };
+  push('TIER', tier, tierPerMille);
+  const day = localDate(now, timeZone);
+  for (const promotion of rules.promotions) {
+    if (promotionApplies(promotion, day)) push('PROMOTION', promotion.code, promotion.multiplierPerMille);
+  }
+  if (total > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`points for ${order.amount} fen overflow`);
+  return lines;
+}
+
+/** The sum of an order's earn lines. */
+export const earnTotal = (lines: readonly EarnLine[]): number => lines.reduce((s, l) => s + l.points, 0);
+
+/** A rule that input breaks, naming the field (`basePointsPerYuan`, `promotions[1].endsOn`...). */
+export interface RuleViolation {
+  field: string;
+  message: string;
+}
+
+const MAX_PER_MILLE = 100_000;
+const MAX_PROMOTIONS = 50;
+
+/** Everything wrong with a set of rules; empty when they can be saved. */
+export function validateEarnRules(rules: EarnRules): RuleViolation[] {
+  const out: RuleViolation[] = [];
+  const bad = (field: string, message: string) => out.push({ field, message });
+  const perMille = (field: string, v: number) => {
+    if (!Number.isInteger(v) || v < 0 || v > MAX_PER_MILLE) bad(field, `must be a whole number of per-mille between 0 and ${MAX_PER_MILLE}`);
+  };
+  if (!Number.isInteger(rules.basePointsPerYuan) || rules.basePointsPerYuan < 0 || rules.basePointsPerYuan > 1_000) {
+    bad('basePointsPerYuan', 'must be a whole number between 0 and 1000');
+  }
+  const tiers = new Set<string>();
+  rules.tierMultipliers.forEach((t, i) => {
+    if (!/^[A-Z][A-Z0-9_]{0,15}$/.test(t.tier)) bad(`tierMultipliers[${i}].tier`, 'must be an upper-case tier name of up to 16 characters');
+    else if (tiers.has(t.tier)) bad(`tierMultipliers[${i}].tier`, `${t.tier} is listed twice`);
+    tiers.add(t.tier);
+    perMille(`tierMultipliers[${i}].perMille`, t.perMille);
+  });
+  if (rules.promotions.length > MAX_PROMOTIONS) bad('promotions', `at most ${MAX_PROMOTIONS} promotions`);
+  const codes = new Set<string>();
+  rules.promotions.forEach((p, i) => {
+    const at = `promotions[${i}]`;
+    if (!/^[A-Za-z0-9_-]{1,32}$/.test(p.code)) bad(`${at}.code`, 'must be 1-32 letters, digits, _ or -');
+    else if (codes.has(p.code)) bad(`${at}.code`, `${p.code} is listed twice`);
+    codes.add(p.code);
+    if (!p.name.trim() || p.name.length > 64) bad(`${at}.name`, 'must be 1-64 characters');
+    perMille(`${at}.multiplierPerMille`, p.multiplierPerMille);
+    if (p.startsOn != null && !isIsoDate(p.startsOn)) bad(`${at}.startsOn`, 'must be a date written YYYY-MM-DD');
+    if (p.endsOn != null && !isIsoDate(p.endsOn)) bad(`${at}.endsOn`, 'must be a date written YYYY-MM-DD');
+    if (p.startsOn && p.endsOn && isIsoDate(p.startsOn) && isIsoDate(p.endsOn) && p.endsOn < p.startsOn) bad(`${at}.endsOn`, 'must not be before startsOn');
+    if (p.weekdays != null && (p.weekdays.length === 0 || p.weekdays.some((d) => !Number.isInteger(d) || d < 1 || d > 7) || new Set(p.weekdays).size !== p.weekdays.length)) {
+      bad(`${at}.weekdays`, 'must be distinct ISO weekdays 1 (Monday) to 7 (Sunday), at least one');
+    }
+    if (p.dayOfMonth != null && (!Number.isInteger(p.dayOfMonth) || p.dayOfMonth < 1 || p.dayOfMonth > 31)) bad(`${at}.dayOfMonth`, 'must be between 1 and 31');
+  });
+  return out;
 }

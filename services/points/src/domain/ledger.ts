@@ -1,4 +1,4 @@
-/** Every kind of ledger entry the points account will know; this foundation writes EARN only. */
+/** Every kind of ledger entry the points account knows. */
 export const EntryType = {
   EARN: 'EARN',
   SPEND: 'SPEND',
@@ -18,6 +18,14 @@ export const EarnReason = {
 } as const;
 export type EarnReason = (typeof EarnReason)[keyof typeof EarnReason];
 
+/** Reasons of entries written by staff and jobs rather than earned. */
+export const OtherReason = {
+  /** adjustPoints by SUPPORT/ADMIN; the operator's words are in the entry's note. */
+  ADJUSTMENT: 'ADJUSTMENT',
+  /** The expiry job took lots past their expiry. */
+  EXPIRY: 'EXPIRY',
+} as const;
+
 /**
  * Natural idempotency keys: one welcome bonus per member, one earning per order, whichever event
  * (or how many copies of it) announced them.
@@ -25,6 +33,10 @@ export type EarnReason = (typeof EarnReason)[keyof typeof EarnReason];
 export const idempotencyKeys = {
   welcome: (memberId: string) => `welcome:${memberId}`,
   order: (orderId: string) => `order:${orderId}`,
+  /** Caller-chosen keys are namespaced per operation so they never collide with natural ones. */
+  adjust: (key: string) => `adjust:${key}`,
+  /** One EXPIRE entry per member per expiry run. */
+  expire: (runId: string, memberId: string) => `expire:${runId}:${memberId}`,
 };
 
 /** The running totals an account keeps beside its ledger. */

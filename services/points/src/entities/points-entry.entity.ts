@@ -15,6 +15,10 @@ export interface PointsEntryRow {
   reference: string | null;
   /** Unique: the last line of defence against a double earn, whatever the inbox did. */
   idempotencyKey: string;
+  /** The staff user or client who wrote it (adjustments, expiry runs); null for earnings from events. */
+  operator: string | null;
+  /** Free text from the operator (the reason given for an adjustment). */
+  note: string | null;
   createdAt: Date;
 }
 
@@ -30,8 +34,13 @@ export const PointsEntryEntity = new EntitySchema<PointsEntryRow>({
     reason: { type: 'varchar', length: 32 },
     reference: { type: 'varchar', length: 128, nullable: true },
     idempotencyKey: { name: 'idempotency_key', type: 'varchar', length: 128 },
+    operator: { type: 'varchar', length: 64, nullable: true },
+    note: { type: 'varchar', length: 255, nullable: true },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
   },
   uniques: [{ name: 'uq_points_entry_idempotency', columns: ['idempotencyKey'] }],
-  indices: [{ name: 'idx_points_entry_member', columns: ['memberId', 'id'] }],
+  indices: [
+    { name: 'idx_points_entry_member', columns: ['memberId', 'id'] },
+    { name: 'idx_points_entry_member_type', columns: ['memberId', 'type', 'id'] },
+  ],
 });

@@ -3,6 +3,7 @@
 import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } from 'graphql';
 import type { MemberRef, PointsAccountRef, Ctx } from '../resolvers/context';
 import type { PointsEntryRow } from '../entities/points-entry.entity';
+import type { EarnRulesView } from '../services/earn-rules.service';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -20,6 +21,93 @@ export type Scalars = {
   link__Import: { input: unknown; output: unknown; }
 };
 
+/** A hand adjustment of a member's points. */
+export type AdjustPointsInput = {
+  /** Signed points: positive adds, negative takes; never zero, at most 1,000,000 either way. */
+  delta: Scalars['Int']['input'];
+  /** The caller's key for this adjustment (1-100 printable ASCII characters). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The member whose points move. */
+  memberId: Scalars['ID']['input'];
+  /** Why, in the operator's words (1-255 characters); kept on the entry. */
+  reason: Scalars['String']['input'];
+};
+
+/** A points promotion. Every condition given must hold on the order's day (tenant time zone); one left out matches every day. */
+export type EarnPromotion = {
+  __typename?: 'EarnPromotion';
+  /** Stable code, unique among the promotions (e.g. MEMBER_DAY). */
+  code: Scalars['String']['output'];
+  /** Day of the month it runs on (1-31), e.g. 28 for member day. */
+  dayOfMonth: Maybe<Scalars['Int']['output']>;
+  /** Last day, YYYY-MM-DD, inclusive. */
+  endsOn: Maybe<Scalars['String']['output']>;
+  /** Multiplier in per-mille applied on top of the tier's: 2000 = double points. */
+  multiplierPerMille: Scalars['Int']['output'];
+  /** Name shown to staff. */
+  name: Scalars['String']['output'];
+  /** First day, YYYY-MM-DD, inclusive. */
+  startsOn: Maybe<Scalars['String']['output']>;
+  /** ISO weekdays it runs on: 1 = Monday ... 7 = Sunday. */
+  weekdays: Maybe<Array<Scalars['Int']['output']>>;
+};
+
+/** A points promotion. */
+export type EarnPromotionInput = {
+  /** Stable code: 1-32 letters, digits, _ or -. */
+  code: Scalars['String']['input'];
+  /** Day of the month (1-31). */
+  dayOfMonth?: InputMaybe<Scalars['Int']['input']>;
+  /** Last day, YYYY-MM-DD, inclusive. */
+  endsOn?: InputMaybe<Scalars['String']['input']>;
+  /** Multiplier in per-mille (0-100000): 2000 = double points. */
+  multiplierPerMille: Scalars['Int']['input'];
+  /** Name shown to staff (1-64 characters). */
+  name: Scalars['String']['input'];
+  /** First day, YYYY-MM-DD, inclusive. */
+  startsOn?: InputMaybe<Scalars['String']['input']>;
+  /** ISO weekdays: 1 = Monday ... 7 = Sunday. */
+  weekdays?: InputMaybe<Array<Scalars['Int']['input']>>;
+};
+
+/** How orders earn points. */
+export type EarnRules = {
+  __typename?: 'EarnRules';
+  /** Points per whole yuan paid, before multipliers. */
+  basePointsPerYuan: Scalars['Int']['output'];
+  /** Promotions that multiply points on the days they match. */
+  promotions: Array<EarnPromotion>;
+  /** Multiplier per tier; a tier not listed earns at x1.0. */
+  tierMultipliers: Array<TierMultiplier>;
+  /** The tenant time zone in which promotion days are read (config TENANT_TIME_ZONE). */
+  timeZone: Scalars['String']['output'];
+  /** When they were last saved. */
+  updatedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Who last saved them. */
+  updatedBy: Maybe<Scalars['String']['output']>;
+  /** How many times the rules were saved; 0 while the config's defaults apply. */
+  version: Scalars['Int']['output'];
+};
+
+/** The earning rules to save (they replace the current ones). */
+export type EarnRulesInput = {
+  /** Points per whole yuan paid (0-1000). */
+  basePointsPerYuan: Scalars['Int']['input'];
+  /** Promotions (at most 50), codes unique. */
+  promotions: Array<EarnPromotionInput>;
+  /** Multiplier per tier in per-mille (0-100000), each tier once. */
+  tierMultipliers: Array<TierMultiplierInput>;
+};
+
+/** Points that expire together. */
+export type ExpiringPoints = {
+  __typename?: 'ExpiringPoints';
+  /** Points still unspent that expire at `expiresAt`. */
+  amount: Scalars['Int']['output'];
+  /** When they expire. */
+  expiresAt: Scalars['DateTime']['output'];
+};
+
 /** A member of the brand's loyalty programme. */
 export type Member = {
   __typename?: 'Member';
@@ -27,6 +115,39 @@ export type Member = {
   id: Scalars['ID']['output'];
   /** The member's points account. The member themself or staff. */
   points: PointsAccount;
+};
+
+export type Mutation = {
+  __typename?: 'Mutation';
+  /**
+   * Adds (positive delta: a new lot with the usual expiry) or takes (negative delta: from the lots that
+   * expire soonest first, never below zero: INSUFFICIENT_FUNDS) points by hand, recorded with the
+   * operator and their reason. Same idempotencyKey + same input returns the first entry; a different
+   * input under the key is CONFLICT. SUPPORT or ADMIN.
+   */
+  adjustPoints: PointsEntry;
+  /**
+   * Expires every lot whose expiry is at or before `asOf`: one EXPIRE entry and one `points.expired`
+   * event per member per run. Safe to re-run: a second run for the same day finds nothing. ADMIN.
+   */
+  runPointsExpiry: PointsExpiryRun;
+  /** Replaces the earning rules; they apply to orders completed from now on. ADMIN or OPERATOR. */
+  updateEarnRules: EarnRules;
+};
+
+
+export type MutationAdjustPointsArgs = {
+  input: AdjustPointsInput;
+};
+
+
+export type MutationRunPointsExpiryArgs = {
+  asOf: Scalars['DateTime']['input'];
+};
+
+
+export type MutationUpdateEarnRulesArgs = {
+  input: EarnRulesInput;
 };
 
 /** Relay page information. */
@@ -43,8 +164,18 @@ export type PointsAccount = {
   __typename?: 'PointsAccount';
   /** Spendable points: the sum of all ledger entries. */
   balance: Scalars['Int']['output'];
-  /** Ledger entries, newest first. */
+  /** Points that will expire within `days` days (1-366), per expiry instant, soonest first. */
+  expiringSoon: Array<ExpiringPoints>;
+  /** Ledger entries, newest first; only entries of `type` when given. */
   history: PointsEntryConnection;
+  /** Points ever earned (EARN entries), whatever happened to them since. */
+  lifetimeEarned: Scalars['Int']['output'];
+};
+
+
+/** A member's points: balance and the ledger it is the sum of. */
+export type PointsAccountExpiringSoonArgs = {
+  days?: InputMaybe<Scalars['Int']['input']>;
 };
 
 
@@ -52,7 +183,49 @@ export type PointsAccount = {
 export type PointsAccountHistoryArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
   first?: InputMaybe<Scalars['Int']['input']>;
+  type?: InputMaybe<PointsEntryType>;
 };
+
+/** The outcome of a ledger audit. */
+export type PointsAudit = {
+  __typename?: 'PointsAudit';
+  /** Accounts checked. */
+  accountsChecked: Scalars['Int']['output'];
+  /** What does not add up (at most 1,000). */
+  differences: Array<PointsAuditDifference>;
+  /** True when no difference was found. */
+  ok: Scalars['Boolean']['output'];
+};
+
+/** One thing an audit found wrong with an account. */
+export type PointsAuditDifference = {
+  __typename?: 'PointsAuditDifference';
+  /** The figures that disagree. */
+  detail: Scalars['String']['output'];
+  /** Which invariant. */
+  kind: PointsAuditKind;
+  /** The account's member. */
+  memberId: Scalars['ID']['output'];
+};
+
+/** What an audit difference is about. */
+export type PointsAuditKind =
+  /** The balance is not the sum of the entries. */
+  | 'BALANCE'
+  /** The latest entry's balanceAfter is not the balance. */
+  | 'BALANCE_AFTER'
+  /** What lots gave up is not what the draws record. */
+  | 'DRAWS'
+  /** A debit entry's draws do not add up to it. */
+  | 'ENTRY_DRAWS'
+  /** Issued is not balance + spent + expired + reversed. */
+  | 'ISSUED'
+  /** Lifetime earned is not the sum of EARN entries. */
+  | 'LIFETIME_EARNED'
+  /** Outside debt, the lots' remaining points are not the balance. */
+  | 'LOTS'
+  /** A lot holds less than nothing or more than it was credited with. */
+  | 'LOT_RANGE';
 
 /** One append-only change to a points account. */
 export type PointsEntry = {
@@ -65,9 +238,13 @@ export type PointsEntry = {
   createdAt: Scalars['DateTime']['output'];
   /** Sortable unique id. */
   id: Scalars['ID']['output'];
-  /** Why (e.g. WELCOME, ORDER). */
+  /** The operator's own words (the reason given for an adjustment). */
+  note: Maybe<Scalars['String']['output']>;
+  /** The staff user or client who wrote the entry; null for earnings and for a member reading their own history. */
+  operator: Maybe<Scalars['String']['output']>;
+  /** Why (WELCOME, ORDER, ADJUSTMENT, EXPIRY...). */
   reason: Scalars['String']['output'];
-  /** What it refers to (order id, event id...). */
+  /** What it refers to (order id, event id, expiry run id...). */
   reference: Maybe<Scalars['String']['output']>;
   /** What kind of change. */
   type: PointsEntryType;
@@ -101,6 +278,46 @@ export type PointsEntryType =
   | 'RELEASE'
   | 'REVERSE'
   | 'SPEND';
+
+/** What one expiry run did. */
+export type PointsExpiryRun = {
+  __typename?: 'PointsExpiryRun';
+  /** The cut-off: lots expiring at or before it were taken. */
+  asOf: Scalars['DateTime']['output'];
+  /** Lots emptied. */
+  lotsExpired: Scalars['Int']['output'];
+  /** Members with an EXPIRE entry from this run. */
+  membersAffected: Scalars['Int']['output'];
+  /** Points expired in all. */
+  pointsExpired: Scalars['Int']['output'];
+  /** The run's id: the reference of its EXPIRE entries. */
+  runId: Scalars['ID']['output'];
+};
+
+export type Query = {
+  __typename?: 'Query';
+  /** The earning rules in force (the config's defaults until first saved). ADMIN or OPERATOR. */
+  earnRules: EarnRules;
+  /** Checks the ledger's invariants over every points account. ADMIN or FINANCE. */
+  pointsAudit: PointsAudit;
+};
+
+/** A tier's earning multiplier. */
+export type TierMultiplier = {
+  __typename?: 'TierMultiplier';
+  /** Multiplier in per-mille: 1000 = x1.0, 1500 = x1.5. */
+  perMille: Scalars['Int']['output'];
+  /** The tier (MEMBER, SILVER, GOLD, DIAMOND...). */
+  tier: Scalars['String']['output'];
+};
+
+/** A tier's earning multiplier. */
+export type TierMultiplierInput = {
+  /** Multiplier in per-mille: 1000 = x1.0. */
+  perMille: Scalars['Int']['input'];
+  /** Upper-case tier name, up to 16 characters. */
+  tier: Scalars['String']['input'];
+};
 
 export type Link__Purpose =
   | 'EXECUTION'
@@ -200,16 +417,30 @@ export type FederationReferenceTypes = {
 
 /** Mapping between all available schema types and the resolvers types */
 export type ResolversTypes = {
-  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
-  Member: ResolverTypeWrapper<MemberRef>;
+  AdjustPointsInput: AdjustPointsInput;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  EarnPromotion: ResolverTypeWrapper<EarnPromotion>;
+  EarnPromotionInput: EarnPromotionInput;
+  EarnRules: ResolverTypeWrapper<EarnRulesView>;
+  EarnRulesInput: EarnRulesInput;
+  ExpiringPoints: ResolverTypeWrapper<ExpiringPoints>;
+  Member: ResolverTypeWrapper<MemberRef>;
+  Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   PointsAccount: ResolverTypeWrapper<PointsAccountRef>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  PointsAudit: ResolverTypeWrapper<PointsAudit>;
+  PointsAuditDifference: ResolverTypeWrapper<PointsAuditDifference>;
+  PointsAuditKind: PointsAuditKind;
   PointsEntry: ResolverTypeWrapper<PointsEntryRow>;
   PointsEntryConnection: ResolverTypeWrapper<Omit<PointsEntryConnection, 'edges'> & { edges: Array<ResolversTypes['PointsEntryEdge']> }>;
   PointsEntryEdge: ResolverTypeWrapper<Omit<PointsEntryEdge, 'node'> & { node: ResolversTypes['PointsEntry'] }>;
   PointsEntryType: PointsEntryType;
+  PointsExpiryRun: ResolverTypeWrapper<PointsExpiryRun>;
+  Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  TierMultiplier: ResolverTypeWrapper<TierMultiplier>;
+  TierMultiplierInput: TierMultiplierInput;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
@@ -219,15 +450,28 @@ export type ResolversTypes = {
 
 /** Mapping between all available schema types and the resolvers parents */
 export type ResolversParentTypes = {
-  DateTime: Scalars['DateTime']['output'];
-  Member: MemberRef;
+  AdjustPointsInput: AdjustPointsInput;
+  Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
+  DateTime: Scalars['DateTime']['output'];
+  EarnPromotion: EarnPromotion;
+  EarnPromotionInput: EarnPromotionInput;
+  EarnRules: EarnRulesView;
+  EarnRulesInput: EarnRulesInput;
+  ExpiringPoints: ExpiringPoints;
+  Member: MemberRef;
+  Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
   PointsAccount: PointsAccountRef;
-  Int: Scalars['Int']['output'];
+  PointsAudit: PointsAudit;
+  PointsAuditDifference: PointsAuditDifference;
   PointsEntry: PointsEntryRow;
   PointsEntryConnection: Omit<PointsEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['PointsEntryEdge']> };
   PointsEntryEdge: Omit<PointsEntryEdge, 'node'> & { node: ResolversParentTypes['PointsEntry'] };
+  PointsExpiryRun: PointsExpiryRun;
+  Query: Record<PropertyKey, never>;
+  TierMultiplier: TierMultiplier;
+  TierMultiplierInput: TierMultiplierInput;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -251,10 +495,41 @@ export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversT
   name: 'DateTime';
 }
 
+export type EarnPromotionResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['EarnPromotion'] = ResolversParentTypes['EarnPromotion']> = {
+  code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  dayOfMonth?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  endsOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  multiplierPerMille?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  startsOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  weekdays?: Resolver<Maybe<Array<ResolversTypes['Int']>>, ParentType, ContextType>;
+};
+
+export type EarnRulesResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['EarnRules'] = ResolversParentTypes['EarnRules']> = {
+  basePointsPerYuan?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  promotions?: Resolver<Array<ResolversTypes['EarnPromotion']>, ParentType, ContextType>;
+  tierMultipliers?: Resolver<Array<ResolversTypes['TierMultiplier']>, ParentType, ContextType>;
+  timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  updatedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  version?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type ExpiringPointsResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['ExpiringPoints'] = ResolversParentTypes['ExpiringPoints']> = {
+  amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
 export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   points?: Resolver<ResolversTypes['PointsAccount'], ParentType, ContextType>;
+};
+
+export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  adjustPoints?: Resolver<ResolversTypes['PointsEntry'], ParentType, ContextType, RequireFields<MutationAdjustPointsArgs, 'input'>>;
+  runPointsExpiry?: Resolver<ResolversTypes['PointsExpiryRun'], ParentType, ContextType, RequireFields<MutationRunPointsExpiryArgs, 'asOf'>>;
+  updateEarnRules?: Resolver<ResolversTypes['EarnRules'], ParentType, ContextType, RequireFields<MutationUpdateEarnRulesArgs, 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -264,7 +539,21 @@ export type PageInfoResolvers<ContextType = Ctx, ParentType extends ResolversPar
 
 export type PointsAccountResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsAccount'] = ResolversParentTypes['PointsAccount']> = {
   balance?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  expiringSoon?: Resolver<Array<ResolversTypes['ExpiringPoints']>, ParentType, ContextType, RequireFields<PointsAccountExpiringSoonArgs, 'days'>>;
   history?: Resolver<ResolversTypes['PointsEntryConnection'], ParentType, ContextType, RequireFields<PointsAccountHistoryArgs, 'first'>>;
+  lifetimeEarned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type PointsAuditResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsAudit'] = ResolversParentTypes['PointsAudit']> = {
+  accountsChecked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  differences?: Resolver<Array<ResolversTypes['PointsAuditDifference']>, ParentType, ContextType>;
+  ok?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+};
+
+export type PointsAuditDifferenceResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsAuditDifference'] = ResolversParentTypes['PointsAuditDifference']> = {
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  kind?: Resolver<ResolversTypes['PointsAuditKind'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type PointsEntryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsEntry'] = ResolversParentTypes['PointsEntry']> = {
@@ -272,6 +561,8 @@ export type PointsEntryResolvers<ContextType = Ctx, ParentType extends Resolvers
   balanceAfter?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  operator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   type?: Resolver<ResolversTypes['PointsEntryType'], ParentType, ContextType>;
@@ -287,6 +578,24 @@ export type PointsEntryEdgeResolvers<ContextType = Ctx, ParentType extends Resol
   node?: Resolver<ResolversTypes['PointsEntry'], ParentType, ContextType>;
 };
 
+export type PointsExpiryRunResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsExpiryRun'] = ResolversParentTypes['PointsExpiryRun']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lotsExpired?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  membersAffected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointsExpired?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type QueryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  earnRules?: Resolver<ResolversTypes['EarnRules'], ParentType, ContextType>;
+  pointsAudit?: Resolver<ResolversTypes['PointsAudit'], ParentType, ContextType>;
+};
+
+export type TierMultiplierResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TierMultiplier'] = ResolversParentTypes['TierMultiplier']> = {
+  perMille?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
   name: 'federation__FieldSet';
 }
@@ -297,12 +606,21 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = Ctx> = {
   DateTime?: GraphQLScalarType;
+  EarnPromotion?: EarnPromotionResolvers<ContextType>;
+  EarnRules?: EarnRulesResolvers<ContextType>;
+  ExpiringPoints?: ExpiringPointsResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
+  Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   PointsAccount?: PointsAccountResolvers<ContextType>;
+  PointsAudit?: PointsAuditResolvers<ContextType>;
+  PointsAuditDifference?: PointsAuditDifferenceResolvers<ContextType>;
   PointsEntry?: PointsEntryResolvers<ContextType>;
   PointsEntryConnection?: PointsEntryConnectionResolvers<ContextType>;
   PointsEntryEdge?: PointsEntryEdgeResolvers<ContextType>;
+  PointsExpiryRun?: PointsExpiryRunResolvers<ContextType>;
+  Query?: QueryResolvers<ContextType>;
+  TierMultiplier?: TierMultiplierResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 };

@@ -1,10 +1,44 @@
-import { STAFF_READ, requireMemberAccess, type ServiceKit } from '@membergraph/platform';
+import { Role, STAFF_READ, badInput, requireMemberAccess, requirePermission, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import type { Resolvers } from '../generated/graphql';
-import { historyPage } from '../services/points-ledger.service';
+import { adjustPoints } from '../services/points-adjustment.service';
+import { auditPoints } from '../services/points-audit.service';
+import { currentEarnRules, updateEarnRules } from '../services/earn-rules.service';
+import { runPointsExpiry } from '../services/points-expiry.service';
+import { expiringSoon, historyPage } from '../services/points-ledger.service';
+
+const MANAGE_RULES = { roles: [Role.OPERATOR] };
+const ADJUST = { roles: [Role.SUPPORT] };
+const AUDIT = { roles: [Role.FINANCE] };
+// ADMIN only: isAllowed lets ADMIN through whatever the list says.
+const RUN_EXPIRY = { roles: [] };
 
 export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
   return {
+    Query: {
+      earnRules: (_, __, ctx) => {
+        requirePermission(ctx, MANAGE_RULES);
+        return currentEarnRules(kit, kit.ds.manager);
+      },
+      pointsAudit: (_, __, ctx) => {
+        requirePermission(ctx, AUDIT);
+        return auditPoints(kit.ds.manager);
+      },
+    },
+    Mutation: {
+      adjustPoints: (_, { input }, ctx) => {
+        const operator = requirePermission(ctx, ADJUST);
+        return kit.uow((em) => adjustPoints(kit, em, operator.sub, input));
+      },
+      updateEarnRules: (_, { input }, ctx) => {
+        const operator = requirePermission(ctx, MANAGE_RULES);
+        return kit.uow((em) => updateEarnRules(kit, em, operator.sub, input));
+      },
+      runPointsExpiry: (_, { asOf }, ctx) => {
+        const operator = requirePermission(ctx, RUN_EXPIRY);
+        return runPointsExpiry(kit, asOf, operator.sub);
+      },
+    },
     Member: {
       // The reference carries only the id; `points` checks who is asking before anything is read.
       __resolveReference: (ref) => ({ id: ref.id }),
@@ -16,7 +50,17 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
     PointsAccount: {
       // No account yet (the welcome event is still on its way): nothing earned, nothing owed.
       balance: async (account, _, ctx) => (await ctx.loaders.account.load(account.memberId))?.balance ?? 0,
+      lifetimeEarned: async (account, _, ctx) => (await ctx.loaders.account.load(account.memberId))?.lifetimeEarned ?? 0,
+      expiringSoon: (account, { days }) => {
+        const n = days ?? 30;
+        if (!Number.isInteger(n) || n < 1 || n > 366) throw badInput('days must be between 1 and 366', { field: 'days' });
+        return expiringSoon(kit.ds.manager, account.memberId, new Date(), n);
+      },
       history: (account, args) => historyPage(kit.ds.manager, account.memberId, args),
+    },
+    PointsEntry: {
+      // Staff ids are for staff: a member reading their own history does not see who adjusted it.
+      operator: (entry, _, ctx) => (ctx.principal?.kind === 'member' ? null : entry.operator),
     },
   };
 }

@@ -1,9 +1,25 @@
-import { LessThan, In, type EntityManager } from 'typeorm';
-import { decodeCursor, isDuplicateKey, lockOrCreate, newId, pageSize, toConnection, type Connection, type ServiceKit } from '@membergraph/platform';
+import { In, LessThan, MoreThan, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import {
+  AppError,
+  ErrorCode,
+  decodeCursor,
+  isDuplicateKey,
+  lockOrCreate,
+  newId,
+  pageSize,
+  toConnection,
+  type Connection,
+  type ServiceKit,
+} from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
+import { expiryPolicyOf, type PointsConfig } from '../config';
 import { PointsAccountEntity, type PointsAccountRow } from '../entities/points-account.entity';
+import { PointsDrawEntity } from '../entities/points-draw.entity';
 import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
+import { PointsLotEntity, type PointsLotRow } from '../entities/points-lot.entity';
+import { expiryFor } from '../domain/expiry';
 import { EntryType, applyEntry, type AccountTotals, type EarnReason } from '../domain/ledger';
+import { NotEnoughInLotsError, pickLots } from '../domain/lots';
 
 export interface EarnInput {
   memberId: string;
@@ -11,7 +27,38 @@ export interface EarnInput {
   reason: EarnReason;
   reference: string | null;
   idempotencyKey: string;
+  /** When the points were earned (their lot's expiry counts from it); now by default. */
+  at?: Date;
 }
+
+export interface CreditInput {
+  memberId: string;
+  type: typeof EntryType.EARN | typeof EntryType.ADJUST;
+  /** Positive. */
+  amount: number;
+  reason: string;
+  reference: string | null;
+  idempotencyKey: string;
+  operator?: string | null;
+  note?: string | null;
+  at?: Date;
+}
+
+export interface DebitInput {
+  memberId: string;
+  type: typeof EntryType.SPEND | typeof EntryType.ADJUST;
+  /** Positive: the points taken. */
+  amount: number;
+  reason: string;
+  reference: string | null;
+  idempotencyKey: string;
+  operator?: string | null;
+  note?: string | null;
+  at?: Date;
+}
+
+export const insufficientFunds = (balance: number, asked: number) =>
+  new AppError(ErrorCode.INSUFFICIENT_FUNDS, `The account holds ${balance} points, ${asked} asked`, { balance, asked });
 
 /** The member's account, created if missing, locked for the rest of the transaction. */
 async function lockAccount(em: EntityManager, memberId: string): Promise<AccountTotals> {
@@ -19,52 +66,142 @@ async function lockAccount(em: EntityManager, memberId: string): Promise<Account
   return { balance: account.balance, lifetimeEarned: account.lifetimeEarned };
 }
 
+/** Inserts `entry`; false when its idempotency key is already in the ledger. */
+async function appendEntry(em: EntityManager, entry: PointsEntryRow): Promise<boolean> {
+  try {
+    await em.getRepository(PointsEntryEntity).insert(entry);
+    return true;
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    // MySQL rolls back only the failed statement: the transaction (and its inbox row) stays good.
+    return false;
+  }
+}
+
 /**
- * Credits earned points once per idempotency key: appends an EARN entry, moves the balance and
- * announces `points.earned`, all in the caller's transaction. A key already in the ledger (a
- * redelivered or repeated event, even one that bypassed the inbox) changes nothing and returns null.
+ * Credits points once per idempotency key: appends an EARN or ADJUST entry, opens a lot with the
+ * configured expiry, moves the balance and announces it (`points.earned` / `points.adjusted`),
+ * all in the caller's transaction. A key already in the ledger changes nothing and returns null.
  */
-export async function earnPoints(kit: ServiceKit, em: EntityManager, input: EarnInput): Promise<PointsEntryRow | null> {
+export async function creditPoints(kit: ServiceKit<PointsConfig>, em: EntityManager, input: CreditInput): Promise<PointsEntryRow | null> {
+  const at = input.at ?? new Date();
   const before = await lockAccount(em, input.memberId);
-  const after = applyEntry(before, EntryType.EARN, input.amount);
+  const after = applyEntry(before, input.type, input.amount);
   const entry: PointsEntryRow = {
     id: newId(),
     memberId: input.memberId,
-    type: EntryType.EARN,
+    type: input.type,
     amount: input.amount,
     balanceAfter: after.balance,
     reason: input.reason,
     reference: input.reference,
     idempotencyKey: input.idempotencyKey,
-    createdAt: new Date(),
+    operator: input.operator ?? null,
+    note: input.note ?? null,
+    createdAt: at,
   };
-  try {
-    await em.getRepository(PointsEntryEntity).insert(entry);
-  } catch (err) {
-    if (!isDuplicateKey(err)) throw err;
-    // MySQL rolls back only the failed statement: the transaction (and its inbox row) stays good.
+  if (!(await appendEntry(em, entry))) {
     const first = await em.getRepository(PointsEntryEntity).findOneBy({ idempotencyKey: input.idempotencyKey });
     if (first && (first.memberId !== input.memberId || first.amount !== input.amount)) {
-      kit.log.warn({ idempotencyKey: input.idempotencyKey, first: first.id, memberId: input.memberId, amount: input.amount }, 'points earning repeated with different facts; kept the first');
+      kit.log.warn({ idempotencyKey: input.idempotencyKey, first: first.id, memberId: input.memberId, amount: input.amount }, 'points credit repeated with different facts; kept the first');
     }
     return null;
   }
-  await em
-    .getRepository(PointsAccountEntity)
-    .update({ memberId: input.memberId }, { balance: after.balance, lifetimeEarned: after.lifetimeEarned, updatedAt: entry.createdAt });
+  await em.getRepository(PointsLotEntity).insert({
+    id: newId(),
+    memberId: input.memberId,
+    entryId: entry.id,
+    amount: input.amount,
+    remaining: input.amount,
+    earnedAt: at,
+    expiresAt: expiryFor(at, expiryPolicyOf(kit.config)),
+  });
+  await em.getRepository(PointsAccountEntity).update({ memberId: input.memberId }, { balance: after.balance, lifetimeEarned: after.lifetimeEarned, updatedAt: at });
+  if (input.type === EntryType.EARN) {
+    await kit.publish(
+      em,
+      EventType.PointsEarned,
+      input.memberId,
+      checkedData(EventType.PointsEarned, {
+        memberId: input.memberId,
+        entryId: entry.id,
+        amount: entry.amount,
+        balance: after.balance,
+        reason: entry.reason,
+        reference: entry.reference,
+      }),
+    );
+  } else {
+    await publishAdjusted(kit, em, entry);
+  }
+  return entry;
+}
+
+/** Earned points (welcome, orders): an EARN credit. */
+export function earnPoints(kit: ServiceKit<PointsConfig>, em: EntityManager, input: EarnInput): Promise<PointsEntryRow | null> {
+  return creditPoints(kit, em, { ...input, type: EntryType.EARN });
+}
+
+async function publishAdjusted(kit: ServiceKit<PointsConfig>, em: EntityManager, entry: PointsEntryRow) {
   await kit.publish(
     em,
-    EventType.PointsEarned,
-    input.memberId,
-    checkedData(EventType.PointsEarned, {
-      memberId: input.memberId,
+    EventType.PointsAdjusted,
+    entry.memberId,
+    checkedData(EventType.PointsAdjusted, {
+      memberId: entry.memberId,
       entryId: entry.id,
-      amount: entry.amount,
-      balance: after.balance,
-      reason: entry.reason,
-      reference: entry.reference,
+      delta: entry.amount,
+      balance: entry.balanceAfter,
+      operator: entry.operator ?? 'system',
     }),
   );
+}
+
+/**
+ * Takes points from the account: never below zero (INSUFFICIENT_FUNDS), drawing from the lots that
+ * expire soonest first and recording every draw. Lots past their expiry that no run has taken yet
+ * are still part of the balance, so they are spent first rather than lost.
+ */
+export async function debitPoints(kit: ServiceKit<PointsConfig>, em: EntityManager, input: DebitInput): Promise<PointsEntryRow> {
+  const at = input.at ?? new Date();
+  // The account lock serialises every writer of this member's lots (credits, debits, expiry runs).
+  const before = await lockAccount(em, input.memberId);
+  if (before.balance < input.amount) throw insufficientFunds(before.balance, input.amount);
+  const after = applyEntry(before, input.type, -input.amount);
+  const lots = await em.getRepository(PointsLotEntity).find({
+    where: { memberId: input.memberId, remaining: MoreThan(0) },
+    order: { expiresAt: 'ASC', earnedAt: 'ASC', id: 'ASC' },
+  });
+  let draws;
+  try {
+    draws = pickLots(lots, input.amount);
+  } catch (err) {
+    // The balance said yes and the lots say no: the ledger is inconsistent; refuse rather than guess.
+    if (err instanceof NotEnoughInLotsError) throw new Error(`points lots of ${input.memberId} hold ${err.available}, balance ${before.balance}: run pointsAudit`);
+    throw err;
+  }
+  const entry: PointsEntryRow = {
+    id: newId(),
+    memberId: input.memberId,
+    type: input.type,
+    amount: -input.amount,
+    balanceAfter: after.balance,
+    reason: input.reason,
+    reference: input.reference,
+    idempotencyKey: input.idempotencyKey,
+    operator: input.operator ?? null,
+    note: input.note ?? null,
+    createdAt: at,
+  };
+  if (!(await appendEntry(em, entry))) throw new AppError(ErrorCode.CONFLICT, `ledger entry ${input.idempotencyKey} already exists`);
+  await em.getRepository(PointsDrawEntity).insert(draws.map((d) => ({ entryId: entry.id, lotId: d.lotId, memberId: input.memberId, amount: d.amount })));
+  // One statement for all the lots drawn from.
+  await em.query(
+    `UPDATE points_lot SET remaining = remaining - CASE id ${draws.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (?)`,
+    [...draws.flatMap((d) => [d.lotId, d.amount]), draws.map((d) => d.lotId)],
+  );
+  await em.getRepository(PointsAccountEntity).update({ memberId: input.memberId }, { balance: after.balance, updatedAt: at });
+  if (input.type === EntryType.ADJUST) await publishAdjusted(kit, em, entry);
   return entry;
 }
 
@@ -75,18 +212,38 @@ export async function accountsByMemberIds(em: EntityManager, memberIds: readonly
   return memberIds.map((id) => byId.get(id) ?? null);
 }
 
-/** A member's ledger, newest first, as a Relay connection. */
+/** A member's ledger, newest first, as a Relay connection; optionally one type of entry only. */
 export async function historyPage(
   em: EntityManager,
   memberId: string,
-  args: { first?: number | null; after?: string | null },
+  args: { first?: number | null; after?: string | null; type?: string | null },
 ): Promise<Connection<PointsEntryRow>> {
   const n = pageSize(args.first);
   const cursor = decodeCursor(args.after);
-  const rows = await em.getRepository(PointsEntryEntity).find({
-    where: { memberId, ...(cursor ? { id: LessThan(cursor) } : {}) },
-    order: { id: 'DESC' },
-    take: n + 1,
-  });
+  const where: FindOptionsWhere<PointsEntryRow> = { memberId, ...(cursor ? { id: LessThan(cursor) } : {}) };
+  if (args.type) where.type = args.type as PointsEntryRow['type'];
+  const rows = await em.getRepository(PointsEntryEntity).find({ where, order: { id: 'DESC' }, take: n + 1 });
   return toConnection(rows, n, (r) => r.id);
+}
+
+export interface ExpiringPoints {
+  amount: number;
+  expiresAt: Date;
+}
+
+/** Points still in lots that expire after `now` and within `days` days, summed per expiry instant, soonest first. */
+export async function expiringSoon(em: EntityManager, memberId: string, now: Date, days: number): Promise<ExpiringPoints[]> {
+  const until = new Date(now.getTime() + days * 86_400_000);
+  const rows: Array<{ expires_at: Date; amount: string }> = await em.query(
+    `SELECT expires_at, SUM(remaining) AS amount FROM points_lot
+      WHERE member_id = ? AND remaining > 0 AND expires_at > ? AND expires_at <= ?
+      GROUP BY expires_at ORDER BY expires_at`,
+    [memberId, now, until],
+  );
+  return rows.map((r) => ({ amount: Number(r.amount), expiresAt: new Date(r.expires_at) }));
+}
+
+/** The lots of a member, in spending order (tests and support tooling). */
+export function lotsOf(em: EntityManager, memberId: string): Promise<PointsLotRow[]> {
+  return em.getRepository(PointsLotEntity).find({ where: { memberId }, order: { expiresAt: 'ASC', earnedAt: 'ASC', id: 'ASC' } });
 }

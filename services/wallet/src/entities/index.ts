@@ -1,3 +1,25 @@
 import { WalletAccountEntity } from './wallet-account.entity';
+import { JournalEntity } from './journal.entity';
+import { EntryEntity } from './entry.entity';
+import { SystemAccountEntity } from './system-account.entity';
+import { ChainHeadEntity } from './chain-head.entity';
+import { TopUpEntity } from './top-up.entity';
+import { TopUpRefundEntity } from './top-up-refund.entity';
+import { DebitEntity } from './debit.entity';
+import { IdempotencyKeyEntity } from './idempotency-key.entity';
+import { TopUpRulesEntity } from './top-up-rules.entity';
+import { AuditEntryEntity } from './audit-entry.entity';
 
-export const entities = [WalletAccountEntity];
+export const entities = [
+  WalletAccountEntity,
+  JournalEntity,
+  EntryEntity,
+  SystemAccountEntity,
+  ChainHeadEntity,
+  TopUpEntity,
+  TopUpRefundEntity,
+  DebitEntity,
+  IdempotencyKeyEntity,
+  TopUpRulesEntity,
+  AuditEntryEntity,
+];

@@ -3,8 +3,9 @@ import { bigintColumn } from '@membergraph/platform';
 import type { WalletStatus } from '../domain/wallet';
 
 /**
- * A member's stored-value account, opened on registration. Principal and bonus are the member's
- * balances in fen; only postings of the (coming) double-entry journal will move them.
+ * A member's stored-value account, opened on registration. Principal and bonus are the cached
+ * balances of the member's two sub-ledger accounts in fen, moved only by postJournal (never below
+ * zero); this row is also the member's lock for check-and-debit.
  */
 export interface WalletAccountRow {
   memberId: string;

@@ -1,4 +1,6 @@
 import type { ServiceContext } from '@membergraph/platform';
+import type { WalletView } from '../domain/wallet';
+import type { TopUpRules } from '../domain/top-up';
 import type { WalletLoaders } from './loaders';
 
 /** The GraphQL context of the wallet subgraph. */
@@ -8,3 +10,9 @@ export type Ctx = ServiceContext<WalletLoaders>;
 export interface MemberRef {
   id: string;
 }
+
+/** A wallet as resolved: what is shown, plus whose it is (for its history). */
+export type WalletModel = WalletView & { memberId: string };
+
+/** The rules in force with who changed them last. */
+export type TopUpRulesModel = TopUpRules & { updatedAt: Date | null; updatedBy: string | null };

@@ -2,12 +2,14 @@ import { EventType, eventData } from '@membergraph/contracts';
 import type { EventHandler, ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../../config';
 import { EarnReason, idempotencyKeys } from '../../domain/ledger';
+import { projectTier } from '../../services/earn-rules.service';
 import { earnPoints } from '../../services/points-ledger.service';
 
-/** `member.registered` -> the welcome bonus, once per member. */
+/** `member.registered` -> the member's tier in the local projection, and the welcome bonus once per member. */
 export function memberRegisteredHandler(kit: ServiceKit<PointsConfig>): EventHandler {
   return async ({ em }, event) => {
-    const { memberId } = eventData(EventType.MemberRegistered, event);
+    const { memberId, tier, registeredAt } = eventData(EventType.MemberRegistered, event);
+    await projectTier(em, memberId, tier, new Date(registeredAt));
     const amount = kit.config.WELCOME_POINTS;
     if (amount === 0) return;
     await earnPoints(kit, em, {

@@ -1,23 +1,32 @@
 import { EventType, eventData } from '@membergraph/contracts';
 import type { EventHandler, ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../../config';
-import { pointsForOrder } from '../../domain/earn';
+import { computeEarn, earnTotal } from '../../domain/earn';
 import { EarnReason, idempotencyKeys } from '../../domain/ledger';
+import { currentEarnRules, tierOf } from '../../services/earn-rules.service';
 import { earnPoints } from '../../services/points-ledger.service';
 
-/** `order.completed` -> points for the amount paid, once per order. */
+/**
+ * `order.completed` -> points by the earn rules in force, the member's projected tier and the
+ * promotions of the day the order completed (tenant time zone), once per order.
+ */
 export function orderCompletedHandler(kit: ServiceKit<PointsConfig>): EventHandler {
-  return async ({ em }, event) => {
+  return async ({ em, log }, event) => {
     const order = eventData(EventType.OrderCompleted, event);
-    const amount = pointsForOrder(order.amount, { pointsPerYuan: kit.config.POINTS_PER_YUAN });
+    // One after the other: both run on the transaction's single connection.
+    const rules = await currentEarnRules(kit, em);
+    const tier = await tierOf(em, order.memberId);
+    const lines = computeEarn({ amount: order.amount }, rules, tier, new Date(order.completedAt), rules.timeZone);
+    const amount = earnTotal(lines);
     // Under one yuan earns nothing, and the ledger never holds a zero entry.
     if (amount === 0) return;
-    await earnPoints(kit, em, {
+    const entry = await earnPoints(kit, em, {
       memberId: order.memberId,
       amount,
       reason: EarnReason.ORDER,
       reference: order.orderId,
       idempotencyKey: idempotencyKeys.order(order.orderId),
     });
+    if (entry) log.debug({ orderId: order.orderId, tier, lines, rulesVersion: rules.version }, 'order earned points');
   };
 }

@@ -1,0 +1,61 @@
+import type { EntityManager } from 'typeorm';
+import { newId, notFound, type ServiceKit } from '@membergraph/platform';
+import { requestFingerprint } from '../domain/idempotency';
+import { JournalKind, debitPostings, planDebit, SpendOrder } from '../domain/ledger';
+import { WalletStatus } from '../domain/wallet';
+import { DebitEntity, type DebitRow } from '../entities/debit.entity';
+import { claimKey, completeKey } from './idempotency.service';
+import { postJournal } from './ledger.service';
+import { lockWallet } from './wallet-account.service';
+import { checkAmount, checkText } from './top-up.service';
+import { insufficientFunds, walletFrozen } from './errors';
+
+export interface DebitInput {
+  memberId: string;
+  amount: number;
+  reference: string;
+  idempotencyKey: string;
+}
+
+/**
+ * Spends balance, principal first, once per idempotency key. Check-and-debit happens under the
+ * member's account lock, so concurrent spends queue and none can overdraw.
+ */
+export async function debitWallet(kit: ServiceKit, em: EntityManager, input: DebitInput): Promise<DebitRow> {
+  checkText('memberId', input.memberId, 26);
+  checkAmount('amount', input.amount);
+  checkText('reference', input.reference, 100);
+  checkText('idempotencyKey', input.idempotencyKey, 128);
+  const fingerprint = requestFingerprint({ memberId: input.memberId, amount: input.amount, reference: input.reference });
+  const replay = await claimKey(em, 'debitWallet', input.idempotencyKey, fingerprint);
+  if (replay) return em.getRepository(DebitEntity).findOneByOrFail({ id: replay });
+
+  const account = await lockWallet(em, input.memberId);
+  if (!account) throw notFound('Wallet');
+  if (account.status === WalletStatus.FROZEN) throw walletFrozen(input.memberId);
+  const split = planDebit(input.amount, account, SpendOrder.PRINCIPAL_FIRST);
+  if (!split) {
+    throw insufficientFunds('The wallet balance does not cover the amount', { field: 'amount', balance: account.principal + account.bonus });
+  }
+  const row: DebitRow = {
+    id: newId(),
+    memberId: input.memberId,
+    amount: input.amount,
+    fromPrincipal: split.principal,
+    fromBonus: split.bonus,
+    reference: input.reference,
+    journalId: newId(),
+    createdAt: new Date(),
+  };
+  await em.getRepository(DebitEntity).insert(row);
+  await postJournal(kit, em, {
+    id: row.journalId,
+    kind: JournalKind.DEBIT,
+    memberId: input.memberId,
+    reference: row.id,
+    postings: debitPostings(input.memberId, split),
+    before: account,
+  });
+  await completeKey(em, 'debitWallet', input.idempotencyKey, row.id);
+  return row;
+}
