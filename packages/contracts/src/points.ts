@@ -58,3 +58,43 @@ export const pointsEventSchemas = {
   [PointsEventType.PointsAdjusted]: pointsAdjusted,
   [PointsEventType.PointsExpired]: pointsExpired,
 } as const;
+
+/**
+ * Points holds over NATS request/reply (`serveRequests` / `callRequest`), used by the wallet's
+ * checkout saga. Errors come back as AppErrors: INSUFFICIENT_FUNDS, NOT_FOUND (no such hold or
+ * account), CONFLICT (a hold resolves once: capture after release or the reverse; an
+ * idempotency key reused with other input), BAD_USER_INPUT.
+ */
+export const PointsRpc = {
+  /** Reserves points for a payment; the hold releases itself at `expiresAt` unless captured. */
+  Hold: 'rpc.points.hold',
+  /** Spends a hold's points (FIFO from the lots it reserved); repeating it returns the same result. */
+  Capture: 'rpc.points.capture',
+  /** Gives a hold's points back; repeating it returns the same result. */
+  Release: 'rpc.points.release',
+} as const;
+
+export const holdPointsRequest = z.object({
+  memberId: id,
+  /** Points to reserve, > 0. */
+  amount: z.number().int().positive(),
+  /** What the hold is for, e.g. the payment id. */
+  reference: z.string().min(1).max(128),
+  /** Same key + same input returns the first hold. */
+  idempotencyKey: z.string().min(1).max(128),
+  /** Seconds until the hold releases itself (default decided by the points service). */
+  ttlSeconds: z.number().int().positive().max(86_400).optional(),
+});
+export type HoldPointsRequest = z.infer<typeof holdPointsRequest>;
+
+export const resolveHoldRequest = z.object({ holdId: id });
+export type ResolveHoldRequest = z.infer<typeof resolveHoldRequest>;
+
+export const pointsHoldReply = z.object({
+  holdId: id,
+  memberId: id,
+  amount: z.number().int().positive(),
+  status: z.enum(['HELD', 'CAPTURED', 'RELEASED', 'EXPIRED']),
+  expiresAt: z.string().datetime({ offset: true }),
+});
+export type PointsHoldReply = z.infer<typeof pointsHoldReply>;

@@ -1,4 +1,11 @@
-import { EventType, type MemberRegistered, type OrderCompleted } from '@membergraph/contracts';
+import {
+  EventType,
+  type MemberRegistered,
+  type MemberStatusChanged,
+  type MemberTierChanged,
+  type OrderCompleted,
+  type OrderRefunded,
+} from '@membergraph/contracts';
 import { createEnvelope, newId, type EventEnvelope } from '@membergraph/platform';
 
 /** Valid MEMBER-stream envelopes, as the member service publishes them; `overrides` replace fields of `data`. */
@@ -30,6 +37,54 @@ export const memberEvents = {
         completedAt: new Date().toISOString(),
         ...overrides,
       },
+    });
+  },
+  /** An `order.refunded` of `amount` fen of order `orderId` (of `orderAmount` fen), refunded now. */
+  orderRefunded(
+    memberId: string,
+    orderId: string,
+    amount: number,
+    orderAmount: number,
+    overrides: Partial<OrderRefunded> = {},
+  ): EventEnvelope<OrderRefunded> {
+    return createEnvelope<OrderRefunded>({
+      type: EventType.OrderRefunded,
+      source: 'member',
+      subject: memberId,
+      data: {
+        refundId: newId(),
+        orderId,
+        memberId,
+        source: 'pos',
+        externalOrderId: `X-${orderId}`,
+        amount,
+        refundedTotal: amount,
+        orderAmount,
+        refundedAt: new Date().toISOString(),
+        ...overrides,
+      },
+    });
+  },
+  /** A `member.tier_changed` of `memberId` from `from` to `to` (an UPGRADE unless overridden), now. */
+  tierChanged(memberId: string, from: string, to: string, overrides: Partial<MemberTierChanged> = {}): EventEnvelope<MemberTierChanged> {
+    return createEnvelope<MemberTierChanged>({
+      type: EventType.MemberTierChanged,
+      source: 'member',
+      subject: memberId,
+      data: { memberId, from, to, reason: 'UPGRADE', changedAt: new Date().toISOString(), ...overrides },
+    });
+  },
+  /** A `member.status_changed` of `memberId`, now. */
+  statusChanged(
+    memberId: string,
+    from: MemberStatusChanged['from'],
+    to: MemberStatusChanged['to'],
+  ): EventEnvelope<MemberStatusChanged> {
+    return createEnvelope<MemberStatusChanged>({
+      type: EventType.MemberStatusChanged,
+      source: 'member',
+      subject: memberId,
+      data: { memberId, from, to, changedAt: new Date().toISOString() },
     });
   },
 };
