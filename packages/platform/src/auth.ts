@@ -128,3 +128,6 @@ export const STAFF_READ: Permission = {
   roles: [Role.OPERATOR, Role.ANALYST, Role.SUPPORT, Role.FINANCE],
   scopes: ['members:read'],
 };
+
+/** Only ADMIN: no other role or scope is enough. */
+export const ADMIN_ONLY: Permission = { roles: [Role.ADMIN] };

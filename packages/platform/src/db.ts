@@ -98,19 +98,25 @@ export function retryDelayMs(attempt: number, baseMs = 10, capMs = 500, random: 
   return Math.floor(random() * ceiling);
 }
 
+/** The isolation levels a unit of work can run at. */
+export type IsolationLevel = 'READ UNCOMMITTED' | 'READ COMMITTED' | 'REPEATABLE READ' | 'SERIALIZABLE';
+
 export interface UnitOfWorkOptions {
   maxAttempts?: number;
+  /** READ COMMITTED unless a unit needs more (REPEATABLE READ: one snapshot for a whole report). */
+  isolation?: IsolationLevel;
 }
 
 /**
- * Runs `work` in one READ COMMITTED transaction and retries the WHOLE unit on 1213/1205:
+ * Runs `work` in one transaction (READ COMMITTED by default) and retries the WHOLE unit on 1213/1205:
  * after a 1205 only the statement was rolled back, so continuing the transaction would be unsafe.
  */
 export async function unitOfWork<T>(ds: DataSource, work: (em: EntityManager) => Promise<T>, opts: UnitOfWorkOptions = {}): Promise<T> {
   const maxAttempts = opts.maxAttempts ?? 5;
+  const isolation = opts.isolation ?? 'READ COMMITTED';
   for (let attempt = 1; ; attempt++) {
     try {
-      return await ds.transaction('READ COMMITTED', work);
+      return await ds.transaction(isolation, work);
     } catch (err) {
       if (attempt >= maxAttempts || !isRetryableDbError(err)) throw err;
       await new Promise((r) => setTimeout(r, retryDelayMs(attempt)));

@@ -23,6 +23,8 @@ export class AppError extends GraphQLError {
 
 export const badInput = (message: string, details?: Record<string, unknown>) =>
   new AppError(ErrorCode.BAD_USER_INPUT, message, details);
+/** BAD_USER_INPUT naming the input field at fault in `extensions.field`. */
+export const badField = (field: string, message: string, details?: Record<string, unknown>) => badInput(message, { field, ...details });
 export const unauthenticated = (message = 'Authentication required') => new AppError(ErrorCode.UNAUTHENTICATED, message);
 export const forbidden = (message = 'Not allowed') => new AppError(ErrorCode.FORBIDDEN, message);
 export const notFound = (what: string) => new AppError(ErrorCode.NOT_FOUND, `${what} not found`);

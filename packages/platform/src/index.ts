@@ -3,6 +3,8 @@ export * from './errors';
 export * from './ids';
 export * from './auth';
 export * from './db';
+export * from './idempotency';
+export * from './audit';
 export * from './crypto';
 export * from './telemetry';
 export * from './events';

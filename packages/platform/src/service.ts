@@ -13,7 +13,7 @@ import { newId } from './ids';
 import { Bus } from './events/bus';
 import { OutboxRelay } from './events/relay';
 import { ConsumerRunner, type ConsumerDefinition } from './events/consumer';
-import { enqueueEvent } from './events/outbox';
+import { enqueueEvent, enqueueEvents } from './events/outbox';
 import type { EventEnvelope } from './events/envelope';
 import { DLQ_STREAM, type StreamDefinition } from './events/streams';
 import { eventTables } from './events/tables';
@@ -42,6 +42,8 @@ export interface ServiceKit<C extends ServiceConfig = ServiceConfig> {
   uow<T>(work: (em: EntityManager) => Promise<T>): Promise<T>;
   /** Writes an event from this service to the outbox in the caller's transaction. */
   publish<T>(em: EntityManager, type: string, subject: string, data: T): Promise<EventEnvelope<T>>;
+  /** Writes several events from this service to the outbox in one INSERT, in the caller's transaction. */
+  publishMany<T>(em: EntityManager, events: Array<{ type: string; subject: string; data: T }>): Promise<Array<EventEnvelope<T>>>;
 }
 
 export interface ServiceModule<C extends ServiceConfig, L = object> {
@@ -145,6 +147,9 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
     },
     publish(em, type, subject, data) {
       return enqueueEvent(em, { type, subject, data, source: module.name });
+    },
+    publishMany(em, events) {
+      return enqueueEvents(em, events.map((e) => ({ ...e, source: module.name })));
     },
   };
 

@@ -2,7 +2,9 @@ import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { z } from 'zod';
 import {
+  ADMIN_ONLY,
   ConfigError,
+  badField,
   backoffFor,
   baseConfigSchema,
   blindIndex,
@@ -28,6 +30,7 @@ import {
   verifyToken,
   requireMemberAccess,
   requirePermission,
+  requestFingerprint,
   Role,
 } from '../src/index';
 
@@ -138,6 +141,37 @@ describe('auth', () => {
     expect(requireMemberAccess(member, 'm1', { roles: [] }).sub).toBe('m1');
     expect(() => requireMemberAccess(member, 'm2', { roles: [] })).toThrow(/Not allowed/);
     expect(() => requirePermission({ principal: null, requestId: 'r' }, {})).toThrow(/Authentication/);
+  });
+
+  it('lets only ADMIN through ADMIN_ONLY, whatever other roles or scopes a caller holds', () => {
+    const as = (roles: Role[], kind: 'staff' | 'client' = 'staff', scopes: string[] = []) => ({ principal: { sub: 'x', kind, roles, scopes }, requestId: 'r' });
+    expect(requirePermission(as([Role.ADMIN]), ADMIN_ONLY).sub).toBe('x');
+    for (const other of [as([Role.OPERATOR, Role.SUPPORT, Role.FINANCE, Role.ANALYST]), as([Role.INTEGRATION], 'client', ['*', 'admin'])]) {
+      expect(() => requirePermission(other, ADMIN_ONLY)).toThrow(/Not allowed/);
+    }
+  });
+});
+
+describe('errors', () => {
+  it('names the bad input field in extensions.field', () => {
+    expect(badField('amount', 'amount must be positive').extensions).toEqual({ code: 'BAD_USER_INPUT', field: 'amount' });
+    expect(badField('tiers[0].bonus', 'tiers[0].bonus too big', { defects: [1] })).toMatchObject({ message: 'tiers[0].bonus too big', extensions: { code: 'BAD_USER_INPUT', field: 'tiers[0].bonus', defects: [1] } });
+  });
+});
+
+describe('requestFingerprint', () => {
+  it('ignores key order and absent versus null optional fields, and sees every value', () => {
+    const a = requestFingerprint({ memberId: 'm', amount: 100, storeId: null });
+    expect(requestFingerprint({ amount: 100, memberId: 'm' })).toBe(a);
+    expect(requestFingerprint({ amount: 101, memberId: 'm' })).not.toBe(a);
+    expect(requestFingerprint({ amount: 100, memberId: 'm', storeId: 's1' })).not.toBe(a);
+    expect(requestFingerprint({ amount: '100', memberId: 'm' })).not.toBe(a);
+  });
+
+  it('sorts keys at every level and keeps array order', () => {
+    expect(requestFingerprint({ x: { b: 1, a: [2, { d: 1, c: null }] } })).toBe(requestFingerprint({ x: { a: [2, { d: 1 }], b: 1 } }));
+    expect(requestFingerprint({ a: [1, 2] })).not.toBe(requestFingerprint({ a: [2, 1] }));
+    expect(requestFingerprint({ at: new Date('2025-01-01T00:00:00Z') })).toBe(requestFingerprint({ at: '2025-01-01T00:00:00.000Z' }));
   });
 });
 

@@ -103,7 +103,7 @@ describe('adjustPoints', () => {
     const res = await adjust({ memberId, delta: -41, reason: 'Too much', idempotencyKey: `over-${memberId}` });
     expect(code(res)).toBe('INSUFFICIENT_FUNDS');
     expect(await balanceOf(memberId)).toBe(40);
-    expect(await sql('SELECT 1 FROM points_idempotency WHERE `key` = ?', [`adjustPoints:over-${memberId}`])).toEqual([]);
+    expect(await sql('SELECT 1 FROM idempotency_key WHERE operation = ? AND idem_key = ?', ['adjustPoints', `over-${memberId}`])).toEqual([]);
   });
 
   it('rejects bad input with BAD_USER_INPUT naming the field, and an unknown member with NOT_FOUND', async () => {

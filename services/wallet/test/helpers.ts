@@ -40,7 +40,7 @@ export async function ledgerFootprint(ds: DataSource) {
   const [row] = await ds.query(`SELECT
     (SELECT COUNT(*) FROM wallet_journal) AS journals, (SELECT COUNT(*) FROM wallet_entry) AS entries,
     (SELECT COUNT(*) FROM wallet_top_up) AS topUps, (SELECT COUNT(*) FROM wallet_top_up_refund) AS refunds,
-    (SELECT COUNT(*) FROM wallet_debit) AS debits, (SELECT COUNT(*) FROM wallet_idempotency_key) AS keyss,
+    (SELECT COUNT(*) FROM wallet_debit) AS debits, (SELECT COUNT(*) FROM idempotency_key) AS keyss,
     (SELECT COUNT(*) FROM outbox WHERE type = 'wallet.changed') AS events,
     (SELECT COALESCE(SUM(principal), 0) + COALESCE(SUM(bonus), 0) FROM wallet_account) AS owed`);
   return row;

@@ -186,7 +186,7 @@ describe('top-up rules', () => {
     const res = await gqlAs(svc.url, UPDATE, { input }, financeToken());
     expect(res.errors).toBeUndefined();
     expect(res.data.updateTopUpRules.tiers[0]).toEqual({ threshold: yuan(100), bonus: yuan(10) });
-    expect(await count(ds(), "SELECT COUNT(*) AS n FROM wallet_audit_log WHERE action = 'TOP_UP_RULES_UPDATED' AND actor = 'finance-1'")).toBe(1);
+    expect(await count(ds(), "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'TOP_UP_RULES_UPDATED' AND actor = 'finance-1'")).toBe(1);
 
     const memberId = await openMember(svc.app);
     const preview = await gqlAs(svc.url, PREVIEW, { m: memberId, a: yuan(1_000) }, memberToken(memberId));
@@ -294,7 +294,7 @@ describe('freezing', () => {
     expect(await ledgerFootprint(ds())).toEqual(before);
     expect((await gqlAs(svc.url, UNFREEZE, { input: { memberId, reason: 'card found' } }, tokenFor([Role.ADMIN]))).data.unfreezeWallet.status).toBe('ACTIVE');
     expect((await gqlAs(svc.url, DEBIT, { input: { memberId, amount: 1, reference: 'o', idempotencyKey: newId() } }, payClient())).errors).toBeUndefined();
-    const audit = await ds().query('SELECT action, detail FROM wallet_audit_log WHERE target = ? ORDER BY id', [memberId]);
+    const audit = await ds().query('SELECT action, detail FROM audit_log WHERE target = ? ORDER BY id', [memberId]);
     expect(audit.map((a: { action: string; detail: string }) => [a.action, JSON.parse(a.detail).reason])).toEqual([
       ['WALLET_FROZEN', 'card reported stolen'],
       ['WALLET_UNFROZEN', 'card found'],

@@ -1,22 +1,32 @@
 import type { EntityManager } from 'typeorm';
 import { createEnvelope, type EventEnvelope, type NewEvent } from './envelope';
-import { OutboxEntity } from './tables';
+import { OutboxEntity, type OutboxRow } from './tables';
 import { currentTraceparent } from '../telemetry';
+
+const outboxRow = (envelope: EventEnvelope): Omit<OutboxRow, 'seq'> => ({
+  id: envelope.id,
+  type: envelope.type,
+  subject: envelope.subject,
+  payload: JSON.stringify(envelope),
+  traceparent: envelope.traceparent ?? null,
+  createdAt: new Date(envelope.time),
+  sentAt: null,
+});
 
 /**
  * Writes an event to the outbox inside the caller's transaction, so the event exists exactly
  * when the business change does. The request's traceparent travels in the row.
  */
 export async function enqueueEvent<T>(em: EntityManager, event: NewEvent<T>): Promise<EventEnvelope<T>> {
-  const envelope = createEnvelope({ ...event, traceparent: event.traceparent ?? currentTraceparent() });
-  await em.getRepository(OutboxEntity).insert({
-    id: envelope.id,
-    type: envelope.type,
-    subject: envelope.subject,
-    payload: JSON.stringify(envelope),
-    traceparent: envelope.traceparent ?? null,
-    createdAt: new Date(envelope.time),
-    sentAt: null,
-  });
-  return envelope;
+  const [envelope] = await enqueueEvents(em, [event]);
+  return envelope!;
+}
+
+/** Writes several events to the outbox in one multi-row INSERT inside the caller's transaction. */
+export async function enqueueEvents<T>(em: EntityManager, events: Array<NewEvent<T>>): Promise<Array<EventEnvelope<T>>> {
+  if (!events.length) return [];
+  const traceparent = currentTraceparent();
+  const envelopes = events.map((event) => createEnvelope({ ...event, traceparent: event.traceparent ?? traceparent }));
+  await em.getRepository(OutboxEntity).insert(envelopes.map(outboxRow));
+  return envelopes;
 }

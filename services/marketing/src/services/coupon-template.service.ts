@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { affectedRows, badInput, conflict, isDuplicateKey, newId, type ServiceKit } from '@membergraph/platform';
+import { affectedRows, badField, conflict, isDuplicateKey, newId, type ServiceKit } from '@membergraph/platform';
 import type { MarketingConfig } from '../config';
 import { CouponTemplateEntity, type CouponTemplateRow } from '../entities/coupon-template.entity';
 import { templateInputProblem, type CouponTemplateInput } from '../domain/coupon-template';
@@ -12,7 +12,7 @@ const duplicateCode = (code: string) => conflict(`A coupon template with code ${
 /** Creates a fixed-amount template; an invalid input is BAD_USER_INPUT, a code in use is CONFLICT. */
 export async function createCouponTemplate(em: EntityManager, input: CouponTemplateInput, now = new Date()): Promise<CouponTemplateRow> {
   const problem = templateInputProblem(input);
-  if (problem) throw badInput(problem.message, { field: problem.field });
+  if (problem) throw badField(problem.field, problem.message);
   const templates = em.getRepository(CouponTemplateEntity);
   if (await templates.existsBy({ code: input.code })) throw duplicateCode(input.code);
   const row: CouponTemplateRow = {

@@ -1,5 +1,5 @@
+import { AuditEntryEntity } from '@membergraph/platform';
 import { ApiClientEntity } from './api-client.entity';
-import { AuditEntryEntity } from './audit-entry.entity';
 import { MemberEntity } from './member.entity';
 import { OrderEntity } from './order.entity';
 import { OtpCodeEntity } from './otp-code.entity';

@@ -1,10 +1,11 @@
 import { LessThan } from 'typeorm';
 import {
+  ADMIN_ONLY,
   AppError,
   ErrorCode,
   Role,
   STAFF_READ,
-  badInput,
+  badField,
   decodeCursor,
   forbidden,
   isAllowed,
@@ -36,7 +37,6 @@ import { normalizeEmail } from '../domain/profile';
 
 const REGISTER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['members:write'] };
 const RECORD_ORDER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['orders:write'] };
-const ADMIN_ONLY: Permission = { roles: [Role.ADMIN] };
 /** Who a member token may not act as any more (DOMAIN.md: BLACKLISTED no access; ERASED gone). */
 const LOCKED_OUT = new Set(['BLACKLISTED', 'ERASED']);
 
@@ -80,7 +80,7 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
       sentMessages: async (_, { to }, ctx) => {
         requirePermission(ctx, ADMIN_ONLY);
         if (!normalizePhone(to) && !(to.includes('@') && normalizeEmail(to))) {
-          throw badInput('to must be a phone number or an email address', { field: 'to' });
+          throw badField('to', 'to must be a phone number or an email address');
         }
         // Only the local recorder keeps messages; a real provider has nothing to show.
         return isRecorder(deps.messages) ? deps.messages.sentTo(to) : [];
@@ -99,7 +99,7 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         // Self-registration: everything is checked before the code is, so bad input costs no try.
         const valid = validateRegistration(input);
         if (!SELF_SERVICE_CHANNELS.has(valid.channel)) {
-          throw badInput(`channel ${valid.channel} is for staff; register yourself through WEB, APP, MINI_PROGRAM, SOCIAL or EVENT`, { field: 'channel' });
+          throw badField('channel', `channel ${valid.channel} is for staff; register yourself through WEB, APP, MINI_PROGRAM, SOCIAL or EVENT`);
         }
         if (!input.otp) throw new AppError(ErrorCode.UNAUTHENTICATED, 'Registering without a staff token needs a REGISTER code (requestOtp)', { field: 'otp' });
         const otpId = await requireOtp(deps, deps.vault.phoneIndex(valid.phone), 'REGISTER', input.otp);

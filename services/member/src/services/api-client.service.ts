@@ -1,10 +1,9 @@
 import { randomBytes } from 'node:crypto';
 import type { EntityManager } from 'typeorm';
-import { badInput, hashSecret, newId, signToken, unauthenticated, verifySecret, Role, type ServiceKit } from '@membergraph/platform';
+import { audit, badField, hashSecret, newId, signToken, unauthenticated, verifySecret, Role, type ServiceKit } from '@membergraph/platform';
 import { ApiClientEntity, type ApiClientRow } from '../entities/api-client.entity';
 import type { MemberConfig } from '../config';
 import { checkClientName, checkScopes } from '../domain/credentials';
-import { audit } from './audit.service';
 
 const DUMMY_HASH = hashSecret('not-a-client-secret');
 
@@ -12,7 +11,7 @@ const DUMMY_HASH = hashSecret('not-a-client-secret');
 export async function createApiClient(em: EntityManager, actor: string, input: { name: string; scopes: readonly string[] }) {
   const name = input.name.trim();
   for (const problem of [checkClientName(name), checkScopes(input.scopes)]) {
-    if (problem) throw badInput(problem.message, { field: problem.field });
+    if (problem) throw badField(problem.field, problem.message);
   }
   const secret = randomBytes(32).toString('base64url');
   const scopes = [...new Set(input.scopes)];

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { badInput, conflict, isDuplicateKey, newId, type ServiceKit } from '@membergraph/platform';
+import { audit, badField, conflict, isDuplicateKey, newId, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { TierEntity } from '../entities/tier.entity';
@@ -8,7 +8,6 @@ import { normalizePhone } from '../domain/phone';
 import { normalizeBirthday, normalizeEmail } from '../domain/profile';
 import { entryTier } from '../domain/tiers';
 import type { PiiVault } from './pii.service';
-import { audit } from './audit.service';
 
 export interface RegisterMemberInput {
   phone: string;
@@ -30,18 +29,18 @@ export interface ValidRegistration {
 /** Normalises and checks a registration, or BAD_USER_INPUT naming the field. */
 export function validateRegistration(input: RegisterMemberInput, now = new Date()): ValidRegistration {
   const phone = normalizePhone(input.phone);
-  if (!phone) throw badInput('phone is not a valid phone number', { field: 'phone' });
+  if (!phone) throw badField('phone', 'phone is not a valid phone number');
   const name = input.name.trim();
-  if (name.length < 1 || name.length > 64) throw badInput('name must be 1 to 64 characters', { field: 'name' });
+  if (name.length < 1 || name.length > 64) throw badField('name', 'name must be 1 to 64 characters');
   let email: string | null = null;
   if (input.email !== undefined && input.email !== null) {
     email = normalizeEmail(input.email);
-    if (!email) throw badInput('email is not a valid email address', { field: 'email' });
+    if (!email) throw badField('email', 'email is not a valid email address');
   }
   let birthday: string | null = null;
   if (input.birthday !== undefined && input.birthday !== null) {
     birthday = normalizeBirthday(input.birthday, now);
-    if (!birthday) throw badInput('birthday must be a past date as YYYY-MM-DD', { field: 'birthday' });
+    if (!birthday) throw badField('birthday', 'birthday must be a past date as YYYY-MM-DD');
   }
   return { phone, name, channel: input.channel, email, birthday };
 }

@@ -1,10 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, conflict, newId, notFound, type ServiceKit } from '@membergraph/platform';
+import { audit, badField, conflict, newId, notFound, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import { MemberEntity } from '../entities/member.entity';
 import { OrderEntity, type OrderRow } from '../entities/order.entity';
 import { MAX_ORDER_AMOUNT, sameOrder } from '../domain/order';
-import { audit } from './audit.service';
 
 export interface RecordOrderInput {
   source: string;
@@ -17,16 +16,16 @@ export interface RecordOrderInput {
 }
 
 function validate(input: RecordOrderInput) {
-  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(input.source)) throw badInput('source must be 1-64 letters, digits or _.:-', { field: 'source' });
-  if (input.externalId.length < 1 || input.externalId.length > 128) throw badInput('externalId must be 1-128 characters', { field: 'externalId' });
+  if (!/^[A-Za-z0-9_.:-]{1,64}$/.test(input.source)) throw badField('source', 'source must be 1-64 letters, digits or _.:-');
+  if (input.externalId.length < 1 || input.externalId.length > 128) throw badField('externalId', 'externalId must be 1-128 characters');
   if (!Number.isSafeInteger(input.amount) || input.amount < 0 || input.amount > MAX_ORDER_AMOUNT) {
-    throw badInput('amount must be a whole number of fen between 0 and 10,000,000,000', { field: 'amount' });
+    throw badField('amount', 'amount must be a whole number of fen between 0 and 10,000,000,000');
   }
   if (input.storeId !== undefined && input.storeId !== null && (input.storeId.length < 1 || input.storeId.length > 64)) {
-    throw badInput('storeId must be 1-64 characters', { field: 'storeId' });
+    throw badField('storeId', 'storeId must be 1-64 characters');
   }
   if (input.completedAt && input.completedAt.getTime() > Date.now() + 5 * 60_000) {
-    throw badInput('completedAt cannot be in the future', { field: 'completedAt' });
+    throw badField('completedAt', 'completedAt cannot be in the future');
   }
 }
 

@@ -1,6 +1,6 @@
 import { randomInt } from 'node:crypto';
 import { MoreThan, type EntityManager } from 'typeorm';
-import { AppError, ErrorCode, badInput, forbidden, isAllowed, newId, requireAuth, Role, type RequestContext } from '@membergraph/platform';
+import { AppError, ErrorCode, badField, forbidden, isAllowed, newId, requireAuth, Role, type RequestContext } from '@membergraph/platform';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { OtpCodeEntity, type OtpCodeRow } from '../entities/otp-code.entity';
 import { attemptAllowed, expiryOf, isOtpShaped, newOtpCode, type OtpPolicy, type OtpPurpose, type OtpRefusal } from '../domain/otp';
@@ -37,7 +37,7 @@ const PAYMENT_OTP_STAFF = { roles: [Role.OPERATOR, Role.SUPPORT, Role.FINANCE], 
 /** The E.164 form of `phone`, or BAD_USER_INPUT naming `field`. */
 export function phoneOrBadInput(phone: string, field = 'phone'): string {
   const e164 = normalizePhone(phone);
-  if (!e164) throw badInput(`${field} is not a valid phone number`, { field });
+  if (!e164) throw badField(field, `${field} is not a valid phone number`);
   return e164;
 }
 
@@ -161,7 +161,7 @@ export const invalidCode = (reason: OtpRefusal) =>
 
 /** For GraphQL: a well-formed code that verifies, or BAD_USER_INPUT / UNAUTHENTICATED. Returns the code's id to consume. */
 export async function requireOtp(deps: MemberDeps, phoneIndex: string, purpose: OtpPurpose, code: string): Promise<string> {
-  if (!isOtpShaped(code)) throw badInput('otp must be 6 digits', { field: 'otp' });
+  if (!isOtpShaped(code)) throw badField('otp', 'otp must be 6 digits');
   const check = await checkOtp(deps, phoneIndex, purpose, code);
   if (!check.ok) throw invalidCode(check.reason);
   return check.otpId;

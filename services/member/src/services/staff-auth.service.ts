@@ -1,6 +1,7 @@
 import { LessThan, type EntityManager } from 'typeorm';
 import {
-  badInput,
+  audit,
+  badField,
   conflict,
   hashSecret,
   isDuplicateKey,
@@ -19,13 +20,12 @@ import { checkPassword, checkStaffRoles, checkUsername, type Problem } from '../
 import { throttle } from '../domain/throttle';
 import type { MemberDeps } from './deps';
 import { lockThrottleKey, rateLimited } from './throttle.service';
-import { audit } from './audit.service';
 
 // Verifying against a real hash when the user is unknown keeps both paths equally slow.
 const DUMMY_HASH = hashSecret('not-a-password');
 
 const fail = (p: Problem) => {
-  if (p) throw badInput(p.message, { field: p.field });
+  if (p) throw badField(p.field, p.message);
 };
 
 /**

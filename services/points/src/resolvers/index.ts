@@ -1,4 +1,4 @@
-import { Role, STAFF_READ, badInput, requireMemberAccess, requirePermission, type ServiceKit } from '@membergraph/platform';
+import { ADMIN_ONLY, Role, STAFF_READ, badField, requireMemberAccess, requirePermission, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import type { Resolvers } from '../generated/graphql';
 import { adjustPoints } from '../services/points-adjustment.service';
@@ -10,8 +10,6 @@ import { expiringSoon, historyPage } from '../services/points-ledger.service';
 const MANAGE_RULES = { roles: [Role.OPERATOR] };
 const ADJUST = { roles: [Role.SUPPORT] };
 const AUDIT = { roles: [Role.FINANCE] };
-// ADMIN only: isAllowed lets ADMIN through whatever the list says.
-const RUN_EXPIRY = { roles: [] };
 
 export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
   return {
@@ -35,7 +33,7 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
         return kit.uow((em) => updateEarnRules(kit, em, operator.sub, input));
       },
       runPointsExpiry: (_, { asOf }, ctx) => {
-        const operator = requirePermission(ctx, RUN_EXPIRY);
+        const operator = requirePermission(ctx, ADMIN_ONLY);
         return runPointsExpiry(kit, asOf, operator.sub);
       },
     },
@@ -53,7 +51,7 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
       lifetimeEarned: async (account, _, ctx) => (await ctx.loaders.account.load(account.memberId))?.lifetimeEarned ?? 0,
       expiringSoon: (account, { days }) => {
         const n = days ?? 30;
-        if (!Number.isInteger(n) || n < 1 || n > 366) throw badInput('days must be between 1 and 366', { field: 'days' });
+        if (!Number.isInteger(n) || n < 1 || n > 366) throw badField('days', 'days must be between 1 and 366');
         return expiringSoon(kit.ds.manager, account.memberId, new Date(), n);
       },
       history: (account, args) => historyPage(kit.ds.manager, account.memberId, args),

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, type ServiceKit } from '@membergraph/platform';
+import { badField, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import { EarnRulesEntity } from '../entities/earn-rules.entity';
 import { MemberTierEntity } from '../entities/member-tier.entity';
@@ -46,7 +46,7 @@ export async function updateEarnRules(kit: ServiceKit<PointsConfig>, em: EntityM
   const violations = validateEarnRules(rules);
   if (violations.length) {
     const [first] = violations;
-    throw badInput(`${first!.field} ${first!.message}`, { field: first!.field, violations });
+    throw badField(first!.field, `${first!.field} ${first!.message}`, { violations });
   }
   const repo = em.getRepository(EarnRulesEntity);
   // Lock (or create) the row so two concurrent saves count versions one after the other.

@@ -1,11 +1,10 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, notFound, type ServiceKit } from '@membergraph/platform';
+import { badField, idempotent, notFound, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import { MemberTierEntity } from '../entities/member-tier.entity';
 import { PointsAccountEntity } from '../entities/points-account.entity';
 import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
 import { EntryType, OtherReason, idempotencyKeys } from '../domain/ledger';
-import { idempotent } from './idempotency';
 import { creditPoints, debitPoints } from './points-ledger.service';
 
 export interface AdjustInput {
@@ -21,14 +20,14 @@ export const MAX_ADJUSTMENT = 1_000_000;
 /** Input checks, naming the field; nothing is written when one fails. */
 export function checkAdjustInput(input: AdjustInput): AdjustInput {
   const memberId = input.memberId.trim();
-  if (!memberId || memberId.length > 26) throw badInput('memberId must be a member id (1-26 characters)', { field: 'memberId' });
+  if (!memberId || memberId.length > 26) throw badField('memberId', 'memberId must be a member id (1-26 characters)');
   if (!Number.isSafeInteger(input.delta) || input.delta === 0 || Math.abs(input.delta) > MAX_ADJUSTMENT) {
-    throw badInput(`delta must be a whole number of points, not zero, at most ${MAX_ADJUSTMENT} either way`, { field: 'delta' });
+    throw badField('delta', `delta must be a whole number of points, not zero, at most ${MAX_ADJUSTMENT} either way`);
   }
   const reason = input.reason.trim();
-  if (!reason || reason.length > 255) throw badInput('reason must be 1-255 characters', { field: 'reason' });
+  if (!reason || reason.length > 255) throw badField('reason', 'reason must be 1-255 characters');
   const key = input.idempotencyKey.trim();
-  if (!/^[\x21-\x7e]{1,100}$/.test(key)) throw badInput('idempotencyKey must be 1-100 printable ASCII characters', { field: 'idempotencyKey' });
+  if (!/^[\x21-\x7e]{1,100}$/.test(key)) throw badField('idempotencyKey', 'idempotencyKey must be 1-100 printable ASCII characters');
   return { memberId, delta: input.delta, reason, idempotencyKey: key };
 }
 
@@ -39,7 +38,8 @@ export function checkAdjustInput(input: AdjustInput): AdjustInput {
  */
 export async function adjustPoints(kit: ServiceKit<PointsConfig>, em: EntityManager, operator: string, raw: AdjustInput, at = new Date()): Promise<PointsEntryRow> {
   const input = checkAdjustInput(raw);
-  const { entryId } = await idempotent(em, { operation: 'adjustPoints', key: input.idempotencyKey, input }, async () => {
+  const facts = { memberId: input.memberId, delta: input.delta, reason: input.reason };
+  const { entryId } = await idempotent(em, { operation: 'adjustPoints', key: input.idempotencyKey, input: facts }, async () => {
     // Members this service has heard of: an account (anything credited) or a registration seen.
     const known =
       (await em.getRepository(PointsAccountEntity).existsBy({ memberId: input.memberId })) ||

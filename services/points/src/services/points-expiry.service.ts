@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
-import { OutboxEntity, createEnvelope, currentTraceparent, newId, type ServiceKit } from '@membergraph/platform';
-import { EventType, checkedData, type PointsExpired } from '@membergraph/contracts';
+import { newId, type ServiceKit } from '@membergraph/platform';
+import { EventType, checkedData } from '@membergraph/contracts';
 import type { PointsConfig } from '../config';
 import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
 import { EntryType, OtherReason, idempotencyKeys } from '../domain/ledger';
@@ -88,13 +88,12 @@ async function expireChunk(kit: ServiceKit<PointsConfig>, em: EntityManager, run
       WHERE a.member_id IN (?)`,
     [keyPrefix, memberIds],
   );
-  // One multi-row outbox insert for the chunk instead of one enqueueEvent per member.
-  const envelopes = due.map((d, i) =>
-    createEnvelope<PointsExpired>({
+  // One multi-row outbox insert for the chunk instead of one publish per member.
+  await kit.publishMany(
+    em,
+    due.map((d, i) => ({
       type: EventType.PointsExpired,
-      source: kit.name,
       subject: d.member_id,
-      traceparent: currentTraceparent(),
       data: checkedData(EventType.PointsExpired, {
         memberId: d.member_id,
         entryId: entries[i]!.id,
@@ -104,17 +103,6 @@ async function expireChunk(kit: ServiceKit<PointsConfig>, em: EntityManager, run
         asOf: asOf.toISOString(),
         runId,
       }),
-    }),
-  );
-  await em.getRepository(OutboxEntity).insert(
-    envelopes.map((env) => ({
-      id: env.id,
-      type: env.type,
-      subject: env.subject,
-      payload: JSON.stringify(env),
-      traceparent: env.traceparent ?? null,
-      createdAt: new Date(env.time),
-      sentAt: null,
     })),
   );
   return { members: due.length, lots: due.reduce((s, d) => s + Number(d.lots), 0), points: due.reduce((s, d) => s + Number(d.points), 0) };

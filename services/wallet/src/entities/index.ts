@@ -1,3 +1,4 @@
+import { AuditEntryEntity, IdempotencyKeyEntity } from '@membergraph/platform';
 import { WalletAccountEntity } from './wallet-account.entity';
 import { JournalEntity } from './journal.entity';
 import { EntryEntity } from './entry.entity';
@@ -6,9 +7,7 @@ import { ChainHeadEntity } from './chain-head.entity';
 import { TopUpEntity } from './top-up.entity';
 import { TopUpRefundEntity } from './top-up-refund.entity';
 import { DebitEntity } from './debit.entity';
-import { IdempotencyKeyEntity } from './idempotency-key.entity';
 import { TopUpRulesEntity } from './top-up-rules.entity';
-import { AuditEntryEntity } from './audit-entry.entity';
 
 export const entities = [
   WalletAccountEntity,

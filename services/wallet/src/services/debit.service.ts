@@ -1,10 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import { newId, notFound, type ServiceKit } from '@membergraph/platform';
-import { requestFingerprint } from '../domain/idempotency';
+import { idempotent, newId, notFound, type ServiceKit } from '@membergraph/platform';
 import { JournalKind, debitPostings, planDebit, SpendOrder } from '../domain/ledger';
 import { WalletStatus } from '../domain/wallet';
 import { DebitEntity, type DebitRow } from '../entities/debit.entity';
-import { claimKey, completeKey } from './idempotency.service';
 import { postJournal } from './ledger.service';
 import { lockWallet } from './wallet-account.service';
 import { checkAmount, checkText } from './top-up.service';
@@ -26,10 +24,13 @@ export async function debitWallet(kit: ServiceKit, em: EntityManager, input: Deb
   checkAmount('amount', input.amount);
   checkText('reference', input.reference, 100);
   checkText('idempotencyKey', input.idempotencyKey, 128);
-  const fingerprint = requestFingerprint({ memberId: input.memberId, amount: input.amount, reference: input.reference });
-  const replay = await claimKey(em, 'debitWallet', input.idempotencyKey, fingerprint);
-  if (replay) return em.getRepository(DebitEntity).findOneByOrFail({ id: replay });
+  const facts = { memberId: input.memberId, amount: input.amount, reference: input.reference };
+  const id = await idempotent(em, { operation: 'debitWallet', key: input.idempotencyKey, input: facts }, () => debitOnce(kit, em, facts));
+  return em.getRepository(DebitEntity).findOneByOrFail({ id });
+}
 
+/** The debit itself, run once per key: returns the new debit's id. */
+async function debitOnce(kit: ServiceKit, em: EntityManager, input: Omit<DebitInput, 'idempotencyKey'>): Promise<string> {
   const account = await lockWallet(em, input.memberId);
   if (!account) throw notFound('Wallet');
   if (account.status === WalletStatus.FROZEN) throw walletFrozen(input.memberId);
@@ -56,6 +57,5 @@ export async function debitWallet(kit: ServiceKit, em: EntityManager, input: Deb
     postings: debitPostings(input.memberId, split),
     before: account,
   });
-  await completeKey(em, 'debitWallet', input.idempotencyKey, row.id);
-  return row;
+  return row.id;
 }

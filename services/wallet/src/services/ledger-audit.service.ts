@@ -1,4 +1,5 @@
 import type { DataSource, EntityManager } from 'typeorm';
+import { unitOfWork } from '@membergraph/platform';
 import { GENESIS_HASH, journalHash } from '../domain/chain';
 import { SystemAccount, journalDefect, type AccountCode, type JournalKind, type Posting } from '../domain/ledger';
 
@@ -38,18 +39,22 @@ const num = (v: unknown) => {
  * entries, no member balance is negative, and the members' balances equal the liability account.
  */
 export async function auditLedger(ds: DataSource): Promise<AuditReport> {
-  return ds.transaction('REPEATABLE READ', async (em) => {
-    const differences: AuditDifference[] = [];
-    let total = 0;
-    const add = (kind: AuditDifferenceKind, detail: string) => {
-      total++;
-      if (differences.length < MAX_DIFFERENCES) differences.push({ kind, detail });
-    };
-    const journalsChecked = await auditChain(em, add);
-    await auditAccounts(em, add);
-    if (total > differences.length) differences[differences.length - 1] = { ...differences.at(-1)!, detail: `${differences.at(-1)!.detail} (and ${total - differences.length} more differences)` };
-    return { ok: total === 0, journalsChecked, differences };
-  });
+  return unitOfWork(
+    ds,
+    async (em) => {
+      const differences: AuditDifference[] = [];
+      let total = 0;
+      const add = (kind: AuditDifferenceKind, detail: string) => {
+        total++;
+        if (differences.length < MAX_DIFFERENCES) differences.push({ kind, detail });
+      };
+      const journalsChecked = await auditChain(em, add);
+      await auditAccounts(em, add);
+      if (total > differences.length) differences[differences.length - 1] = { ...differences.at(-1)!, detail: `${differences.at(-1)!.detail} (and ${total - differences.length} more differences)` };
+      return { ok: total === 0, journalsChecked, differences };
+    },
+    { isolation: 'REPEATABLE READ' },
+  );
 }
 
 type Add = (kind: AuditDifferenceKind, detail: string) => void;

@@ -1,6 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { badInput, conflict, isDuplicateKey, newId, notFound, type ServiceKit } from '@membergraph/platform';
-import { requestFingerprint } from '../domain/idempotency';
+import { audit, badField, conflict, idempotent, isDuplicateKey, newId, notFound, type ServiceKit } from '@membergraph/platform';
 import { JournalKind, planRefund, refundPostings, topUpPostings } from '../domain/ledger';
 import {
   DEFAULT_TOP_UP_RULES,
@@ -16,10 +15,8 @@ import { WalletStatus } from '../domain/wallet';
 import { TopUpEntity, TopUpStatus, type TopUpRow } from '../entities/top-up.entity';
 import { TopUpRefundEntity, type TopUpRefundRow } from '../entities/top-up-refund.entity';
 import { TopUpRulesEntity } from '../entities/top-up-rules.entity';
-import { claimKey, completeKey } from './idempotency.service';
 import { postJournal } from './ledger.service';
 import { lockWallet } from './wallet-account.service';
-import { auditLog } from './audit-log.service';
 import { insufficientFunds, walletFrozen } from './errors';
 
 export const TOP_UP_CHANNELS = ['STORE', 'WEB', 'APP', 'MINI_PROGRAM'] as const;
@@ -37,22 +34,22 @@ export interface TopUpInput {
 /** Checks a text field's length, naming it in the error. */
 export function checkText(field: string, value: string | null | undefined, max: number, required = true): void {
   if (value === null || value === undefined || value.trim() === '') {
-    if (required) throw badInput(`${field} is required`, { field });
+    if (required) throw badField(field, `${field} is required`);
     return;
   }
-  if (value.length > max) throw badInput(`${field} must be at most ${max} characters`, { field });
+  if (value.length > max) throw badField(field, `${field} must be at most ${max} characters`);
 }
 
 /** Checks an amount of fen: a whole number from 1 up to `max`. */
 export function checkAmount(field: string, value: number, max = MAX_TOP_UP): void {
-  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw badInput(`${field} must be a whole number of fen between 1 and ${max}`, { field });
+  if (!Number.isSafeInteger(value) || value < 1 || value > max) throw badField(field, `${field} must be a whole number of fen between 1 and ${max}`);
 }
 
 function validateTopUp(input: TopUpInput) {
   checkText('memberId', input.memberId, 26);
   checkAmount('amount', input.amount);
   checkText('paymentRef', input.paymentRef, 100);
-  if (!TOP_UP_CHANNELS.includes(input.channel)) throw badInput('channel is not a top-up channel', { field: 'channel' });
+  if (!TOP_UP_CHANNELS.includes(input.channel)) throw badField('channel', 'channel is not a top-up channel');
   checkText('storeId', input.storeId, 64, input.channel === 'STORE');
   checkText('idempotencyKey', input.idempotencyKey, 128);
 }
@@ -69,12 +66,12 @@ export async function updateRules(em: EntityManager, actor: string, input: TopUp
   const defects = topUpRulesDefects(input);
   if (defects.length) {
     const [first] = defects;
-    throw badInput(`${first!.field} ${first!.message}`, { field: first!.field, defects });
+    throw badField(first!.field, `${first!.field} ${first!.message}`, { defects });
   }
   const rules = normalizeRules(input);
   const updatedAt = new Date();
   await em.getRepository(TopUpRulesEntity).save({ id: 1, rules: serializeRules(rules), updatedAt, updatedBy: actor });
-  await auditLog(em, actor, 'TOP_UP_RULES_UPDATED', 'top-up-rules', { rules: JSON.parse(serializeRules(rules)) });
+  await audit(em, actor, 'TOP_UP_RULES_UPDATED', 'top-up-rules', { rules: JSON.parse(serializeRules(rules)) });
   return { ...rules, updatedAt, updatedBy: actor };
 }
 
@@ -99,10 +96,13 @@ export async function previewTopUp(em: EntityManager, memberId: string, amount: 
 export async function topUp(kit: ServiceKit, em: EntityManager, input: TopUpInput): Promise<TopUpRow> {
   validateTopUp(input);
   const storeId = input.storeId?.trim() ? input.storeId : null;
-  const fingerprint = requestFingerprint({ memberId: input.memberId, amount: input.amount, paymentRef: input.paymentRef, channel: input.channel, storeId });
-  const replay = await claimKey(em, 'topUp', input.idempotencyKey, fingerprint);
-  if (replay) return em.getRepository(TopUpEntity).findOneByOrFail({ id: replay });
+  const facts = { memberId: input.memberId, amount: input.amount, paymentRef: input.paymentRef, channel: input.channel, storeId };
+  const id = await idempotent(em, { operation: 'topUp', key: input.idempotencyKey, input: facts }, () => loadPayment(kit, em, facts));
+  return em.getRepository(TopUpEntity).findOneByOrFail({ id });
+}
 
+/** The top-up itself, run once per key: returns the new top-up's id. */
+async function loadPayment(kit: ServiceKit, em: EntityManager, input: Omit<TopUpInput, 'idempotencyKey'> & { storeId: string | null }): Promise<string> {
   const account = await lockWallet(em, input.memberId);
   // No account: the member is unknown here (or registration is still on its way). Money is never
   // loaded into a wallet the service has not opened; the payer retries.
@@ -122,7 +122,7 @@ export async function topUp(kit: ServiceKit, em: EntityManager, input: TopUpInpu
     bonus,
     paymentRef: input.paymentRef,
     channel: input.channel,
-    storeId,
+    storeId: input.storeId,
     status: TopUpStatus.COMPLETED,
     journalId: newId(),
     createdAt: now,
@@ -142,8 +142,7 @@ export async function topUp(kit: ServiceKit, em: EntityManager, input: TopUpInpu
     postings: topUpPostings(input.memberId, input.amount, bonus),
     before: account,
   });
-  await completeKey(em, 'topUp', input.idempotencyKey, row.id);
-  return row;
+  return row.id;
 }
 
 /**
@@ -154,15 +153,18 @@ export async function topUp(kit: ServiceKit, em: EntityManager, input: TopUpInpu
 export async function refundTopUp(kit: ServiceKit, em: EntityManager, input: { topUpId: string; idempotencyKey: string }): Promise<TopUpRefundRow> {
   checkText('topUpId', input.topUpId, 26);
   checkText('idempotencyKey', input.idempotencyKey, 128);
-  const replay = await claimKey(em, 'refundTopUp', input.idempotencyKey, requestFingerprint({ topUpId: input.topUpId }));
-  if (replay) return em.getRepository(TopUpRefundEntity).findOneByOrFail({ id: replay });
+  const id = await idempotent(em, { operation: 'refundTopUp', key: input.idempotencyKey, input: { topUpId: input.topUpId } }, () => refundOnce(kit, em, input.topUpId));
+  return em.getRepository(TopUpRefundEntity).findOneByOrFail({ id });
+}
 
-  const found = await em.getRepository(TopUpEntity).findOneBy({ id: input.topUpId });
+/** The refund itself, run once per key: returns the new refund's id. */
+async function refundOnce(kit: ServiceKit, em: EntityManager, topUpId: string): Promise<string> {
+  const found = await em.getRepository(TopUpEntity).findOneBy({ id: topUpId });
   if (!found) throw notFound('Top-up');
   const account = await lockWallet(em, found.memberId);
   if (!account) throw new Error(`top-up ${found.id} has no wallet`);
   // Read again under the member's lock: a concurrent refund of the same top-up has committed by now.
-  const top = await em.getRepository(TopUpEntity).findOneByOrFail({ id: input.topUpId });
+  const top = await em.getRepository(TopUpEntity).findOneByOrFail({ id: topUpId });
   if (top.status === TopUpStatus.REFUNDED) throw conflict('The top-up was already refunded', { field: 'topUpId' });
   const plan = planRefund({ principal: top.amount, bonus: top.bonus }, account);
   if (!plan) {
@@ -188,6 +190,5 @@ export async function refundTopUp(kit: ServiceKit, em: EntityManager, input: { t
     postings: refundPostings(top.memberId, top.amount, plan),
     before: account,
   });
-  await completeKey(em, 'refundTopUp', input.idempotencyKey, refund.id);
-  return refund;
+  return refund.id;
 }

@@ -1,6 +1,7 @@
 import { In, type EntityManager } from 'typeorm';
 import {
-  badInput,
+  audit,
+  badField,
   bigintColumn,
   decodeCursor,
   isDuplicateKey,
@@ -15,7 +16,6 @@ import type { WalletConfig } from '../config';
 import { WalletAccountEntity, type WalletAccountRow } from '../entities/wallet-account.entity';
 import { WalletStatus } from '../domain/wallet';
 import type { JournalKind, MemberAccount } from '../domain/ledger';
-import { auditLog } from './audit-log.service';
 
 /**
  * Opens the member's wallet once and announces `wallet.opened` in the same transaction. Returns
@@ -76,7 +76,7 @@ export async function setWalletStatus(
   if (account.status === status) return account;
   const updatedAt = new Date();
   await em.getRepository(WalletAccountEntity).update({ memberId: input.memberId }, { status, updatedAt });
-  await auditLog(em, actor, status === WalletStatus.FROZEN ? 'WALLET_FROZEN' : 'WALLET_UNFROZEN', input.memberId, { reason: input.reason, from: account.status });
+  await audit(em, actor, status === WalletStatus.FROZEN ? 'WALLET_FROZEN' : 'WALLET_UNFROZEN', input.memberId, { reason: input.reason, from: account.status });
   return { ...account, status, updatedAt };
 }
 
@@ -106,7 +106,7 @@ export async function historyPage(
   let before: [number, number] | null = null;
   if (cursor !== undefined) {
     const m = /^(\d+):(\d+)$/.exec(cursor);
-    if (!m) throw badInput('after is not a valid cursor', { field: 'after' });
+    if (!m) throw badField('after', 'after is not a valid cursor');
     before = [Number(m[1]), Number(m[2])];
   }
   const rows: Array<{ seq: string; line: number; id: string; kind: JournalKind; account: MemberAccount; amount: string; reference: string | null; created_at: Date }> =

@@ -15,7 +15,6 @@ import {
   topUpPostings,
 } from '../../src/domain/ledger';
 import { GENESIS_HASH, journalHash, type JournalContent } from '../../src/domain/chain';
-import { requestFingerprint } from '../../src/domain/idempotency';
 
 const M = 'm1';
 const fen = (max = 10_000_000) => fc.integer({ min: 0, max });
@@ -189,15 +188,5 @@ describe('journal hash chain', () => {
     ];
     for (const v of variants) expect(journalHash(GENESIS_HASH, v)).not.toBe(base);
     expect(journalHash('f'.repeat(64), journal)).not.toBe(base);
-  });
-});
-
-describe('requestFingerprint', () => {
-  it('ignores key order and absent versus null optional fields, and sees every value', () => {
-    const a = requestFingerprint({ memberId: 'm', amount: 100, storeId: null });
-    expect(requestFingerprint({ amount: 100, memberId: 'm' })).toBe(a);
-    expect(requestFingerprint({ amount: 101, memberId: 'm' })).not.toBe(a);
-    expect(requestFingerprint({ amount: 100, memberId: 'm', storeId: 's1' })).not.toBe(a);
-    expect(requestFingerprint({ amount: '100', memberId: 'm' })).not.toBe(a);
   });
 });
