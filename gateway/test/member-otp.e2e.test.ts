@@ -4,51 +4,19 @@
  * reads it from the local message provider, the person registers themself, logs in with a LOGIN
  * code and reads `me` across subgraphs.
  */
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { loadConfig } from '@membergraph/platform';
-import { createTestScope, eventually, gql, startApp } from '@membergraph/testkit';
-import { createGateway } from '../src/app';
-import { gatewayConfigSchema } from '../src/config';
-import { createApp as member } from '../../services/member/src/app';
-import { createApp as points } from '../../services/points/src/app';
-import { createApp as wallet } from '../../services/wallet/src/app';
-import { createApp as marketing } from '../../services/marketing/src/app';
-import { createApp as analytics } from '../../services/analytics/src/app';
-
-const scope = createTestScope();
-const factories = { member, points, wallet, marketing, analytics };
-const apps: Array<{ stop(): Promise<void> }> = [];
-let gateway: ReturnType<typeof createGateway>;
-let url: string;
-let admin: string;
+import { describe, expect, it } from 'vitest';
+import { eventually, gql } from '@membergraph/testkit';
+import { platformUnderTest } from './support/platform';
 
 const PHONE = '+8613800000777';
 
-beforeAll(async () => {
-  const urls: Record<string, string> = {};
-  for (const [name, create] of Object.entries(factories)) {
-    const app = await startApp(create(scope.env(name, { ADMIN_PASSWORD: 'e2e-admin-password' })));
-    apps.push(app);
-    urls[`${name.toUpperCase()}_SUBGRAPH_URL`] = app.url;
-  }
-  gateway = createGateway(loadConfig(gatewayConfigSchema, { ...scope.env('gateway'), GATEWAY_PORT: '0', ...urls }));
-  url = (await gateway.start()).url;
-  const login = await gql(url, `mutation { staffLogin(input: {username: "admin", password: "e2e-admin-password"}) { token } }`);
-  expect(login.errors).toBeUndefined();
-  admin = login.data.staffLogin.token;
-});
-
-afterAll(async () => {
-  await gateway?.stop();
-  for (const app of apps.reverse()) await app.stop();
-  await scope.cleanup();
-});
+const platform = platformUnderTest();
 
 /** Asks for a code as an anonymous caller and reads it back as ADMIN from the local provider. */
 async function codeFor(purpose: 'REGISTER' | 'LOGIN'): Promise<string> {
-  const req = await gql(url, `mutation($p: String!) { requestOtp(input: {phone: $p, purpose: ${purpose}}) { expiresAt retryAfter } }`, { p: PHONE });
+  const req = await gql(platform.url, `mutation($p: String!) { requestOtp(input: {phone: $p, purpose: ${purpose}}) { expiresAt retryAfter } }`, { p: PHONE });
   expect(req.errors).toBeUndefined();
-  const sent = await gql(url, `query($to: String!) { sentMessages(to: $to) { channel to body sentAt } }`, { to: PHONE }, admin);
+  const sent = await gql(platform.url, `query($to: String!) { sentMessages(to: $to) { channel to body sentAt } }`, { to: PHONE }, platform.admin);
   expect(sent.errors).toBeUndefined();
   const newest = sent.data.sentMessages[0];
   expect(newest).toMatchObject({ channel: 'SMS', to: PHONE, body: expect.stringContaining(purpose.toLowerCase()) });
@@ -57,28 +25,28 @@ async function codeFor(purpose: 'REGISTER' | 'LOGIN'): Promise<string> {
 
 describe('a person registering themself with an SMS code', () => {
   it('registers with a REGISTER code, logs in with a LOGIN code and reads me with points from the points subgraph', async () => {
-    const anonymousRead = await gql(url, `query($to: String!) { sentMessages(to: $to) { body } }`, { to: PHONE });
+    const anonymousRead = await gql(platform.url, `query($to: String!) { sentMessages(to: $to) { body } }`, { to: PHONE });
     expect(anonymousRead.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
     const registerCode = await codeFor('REGISTER');
     const reg = await gql(
-      url,
+      platform.url,
       `mutation($p: String!, $otp: String!) { registerMember(input: {phone: $p, name: "Mei", channel: APP, otp: $otp, email: "mei@example.com", birthday: "1995-08-01"}) { id channel } }`,
       { p: PHONE, otp: registerCode },
     );
     expect(reg.errors).toBeUndefined();
     const id: string = reg.data.registerMember.id;
 
-    const again = await gql(url, `mutation($p: String!) { registerMember(input: {phone: $p, name: "Mei", channel: APP, otp: "000000"}) { id } }`, { p: PHONE });
+    const again = await gql(platform.url, `mutation($p: String!) { registerMember(input: {phone: $p, name: "Mei", channel: APP, otp: "000000"}) { id } }`, { p: PHONE });
     expect(again.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
 
     const loginCode = await codeFor('LOGIN');
-    const login = await gql(url, `mutation($p: String!, $otp: String!) { memberLogin(input: {phone: $p, otp: $otp}) { token expiresAt } }`, { p: PHONE, otp: loginCode });
+    const login = await gql(platform.url, `mutation($p: String!, $otp: String!) { memberLogin(input: {phone: $p, otp: $otp}) { token expiresAt } }`, { p: PHONE, otp: loginCode });
     expect(login.errors).toBeUndefined();
     const token: string = login.data.memberLogin.token;
 
     await eventually(async () => {
-      const me = await gql(url, `{ me { id phone name email birthday channel tier { code } points { balance } } }`, undefined, token);
+      const me = await gql(platform.url, `{ me { id phone name email birthday channel tier { code } points { balance } } }`, undefined, token);
       expect(me.errors).toBeUndefined();
       expect(me.data.me).toEqual({
         id,
@@ -92,7 +60,7 @@ describe('a person registering themself with an SMS code', () => {
       });
     });
 
-    const reused = await gql(url, `mutation($p: String!, $otp: String!) { memberLogin(input: {phone: $p, otp: $otp}) { token } }`, { p: PHONE, otp: loginCode });
+    const reused = await gql(platform.url, `mutation($p: String!, $otp: String!) { memberLogin(input: {phone: $p, otp: $otp}) { token } }`, { p: PHONE, otp: loginCode });
     expect(reused.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -26,6 +26,12 @@ export const memberConfigSchema = serviceConfigSchema(
     OTP_IP_PER_HOUR: z.coerce.number().int().min(1).default(20),
     STAFF_LOGIN_MAX_FAILURES: z.coerce.number().int().min(1).default(5),
     STAFF_LOGIN_WINDOW_SECONDS: z.coerce.number().int().min(1).default(15 * 60),
+    /** Growth value a yuan paid earns (whole points; DOMAIN.md default 1). */
+    GROWTH_PER_YUAN: z.coerce.number().int().min(0).max(1000).default(1),
+    /** Rolling window of annual spend and growth for tiers, in months. */
+    TIER_WINDOW_MONTHS: z.coerce.number().int().min(1).max(60).default(12),
+    /** No downgrade within this many days after a member moved up. */
+    TIER_PROTECTION_DAYS: z.coerce.number().int().min(0).max(3650).default(90),
   },
 ).superRefine((cfg, ctx) => {
   if (cfg.NODE_ENV !== 'production') return;

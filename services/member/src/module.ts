@@ -8,6 +8,7 @@ import { memberLoaders, memberResolvers, vaultOf, type MemberLoaders } from './r
 import { ensureBootstrapAdmin } from './services/staff-auth.service';
 import { depsOf } from './services/deps';
 import { serveVerifyOtp } from './events/verify-otp.responder';
+import { backfillNameIndex } from './services/member-search.service';
 
 /** The member subgraph: identity for the whole platform (members, staff), orders, tiers. */
 export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
@@ -19,7 +20,12 @@ export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
   resolvers: memberResolvers,
   loaders: (kit) => memberLoaders(kit, vaultOf(kit)),
   async onStart(kit) {
-    await kit.ds.getRepository(TierEntity).createQueryBuilder().insert().values(DEFAULT_TIER_LADDER).orIgnore().execute();
+    // Seed only an empty ladder: an ADMIN may have replaced it (re-adding a removed default would undo that).
+    if (!(await kit.ds.getRepository(TierEntity).count())) {
+      await kit.ds.getRepository(TierEntity).createQueryBuilder().insert().values(DEFAULT_TIER_LADDER).orIgnore().execute();
+    }
+    const indexed = await backfillNameIndex(kit, vaultOf(kit));
+    if (indexed) kit.log.info({ members: indexed }, 'name blind index filled');
     if (await ensureBootstrapAdmin(kit, kit.ds.manager)) kit.log.info({ username: kit.config.ADMIN_USERNAME }, 'bootstrap admin created');
     // Answers until the bus drains at stop() (the kit has no responder hook or onStop yet).
     serveVerifyOtp(depsOf(kit));

@@ -7,6 +7,8 @@ import { SentMessageEntity } from './sent-message.entity';
 import { StaffUserEntity } from './staff-user.entity';
 import { ThrottleEventEntity, ThrottleLockEntity } from './throttle.entity';
 import { TierEntity } from './tier.entity';
+import { RefundEntity } from './refund.entity';
+import { TierEvaluationEntity } from './tier-evaluation.entity';
 
 export const entities = [
   MemberEntity,
@@ -19,4 +21,6 @@ export const entities = [
   ThrottleLockEntity,
   ThrottleEventEntity,
   ApiClientEntity,
+  RefundEntity,
+  TierEvaluationEntity,
 ];

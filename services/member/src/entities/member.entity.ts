@@ -6,6 +6,8 @@ export interface MemberRow {
   phoneIndex: string;
   phoneEnc: string;
   nameEnc: string;
+  /** Blind index of the normalised name (domain/search.ts): exact-match search without the clear name. */
+  nameIndex: string | null;
   /** Blind index of the normalised email, when the member gave one. */
   emailIndex: string | null;
   emailEnc: string | null;
@@ -16,6 +18,10 @@ export interface MemberRow {
   channel: string;
   status: string;
   tierCode: string;
+  /** When the tier last changed (null: never since registration). */
+  tierChangedAt: Date | null;
+  /** When the member last moved up the ladder; the downgrade protection period counts from here. */
+  tierUpgradedAt: Date | null;
   registeredAt: Date;
   registeredBy: string | null;
 }
@@ -28,6 +34,7 @@ export const MemberEntity = new EntitySchema<MemberRow>({
     phoneIndex: { name: 'phone_index', type: 'char', length: 64, unique: true },
     phoneEnc: { name: 'phone_enc', type: 'varchar', length: 255 },
     nameEnc: { name: 'name_enc', type: 'varchar', length: 1024 },
+    nameIndex: { name: 'name_index', type: 'char', length: 64, nullable: true },
     emailIndex: { name: 'email_index', type: 'char', length: 64, nullable: true, unique: true },
     emailEnc: { name: 'email_enc', type: 'varchar', length: 1024, nullable: true },
     birthdayEnc: { name: 'birthday_enc', type: 'varchar', length: 255, nullable: true },
@@ -35,7 +42,16 @@ export const MemberEntity = new EntitySchema<MemberRow>({
     channel: { type: 'varchar', length: 20 },
     status: { type: 'varchar', length: 20, default: 'ACTIVE' },
     tierCode: { name: 'tier_code', type: 'varchar', length: 20 },
+    tierChangedAt: { name: 'tier_changed_at', type: 'datetime', precision: 3, nullable: true },
+    tierUpgradedAt: { name: 'tier_upgraded_at', type: 'datetime', precision: 3, nullable: true },
     registeredAt: { name: 'registered_at', type: 'datetime', precision: 3 },
     registeredBy: { name: 'registered_by', type: 'varchar', length: 64, nullable: true },
   },
+  // The members(filter) paths: newest first (id DESC) within a tier, a status, a name or a date range.
+  indices: [
+    { name: 'idx_member_tier', columns: ['tierCode', 'id'] },
+    { name: 'idx_member_status', columns: ['status', 'id'] },
+    { name: 'idx_member_name', columns: ['nameIndex'] },
+    { name: 'idx_member_registered', columns: ['registeredAt'] },
+  ],
 });

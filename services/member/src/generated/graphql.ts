@@ -5,6 +5,7 @@ import type { MemberRow } from '../entities/member.entity';
 import type { OrderRow } from '../entities/order.entity';
 import type { TierLevel } from '../domain/tiers';
 import type { StaffUserRow } from '../entities/staff-user.entity';
+import type { RefundRow } from '../entities/refund.entity';
 import type { Ctx } from '../resolvers/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -47,6 +48,16 @@ export type AuthToken = {
   token: Scalars['String']['output'];
 };
 
+/** A status change. */
+export type ChangeMemberStatusInput = {
+  /** The member. */
+  memberId: Scalars['ID']['input'];
+  /** Why (1-500 characters); kept in the audit log. */
+  reason: Scalars['String']['input'];
+  /** ACTIVE, FROZEN or BLACKLISTED (ERASED only through erasure). */
+  status: MemberStatus;
+};
+
 /** Where a member registered. */
 export type Channel =
   | 'APP'
@@ -86,12 +97,16 @@ export type CreateStaffUserInput = {
 /** A member of the brand's loyalty programme. */
 export type Member = {
   __typename?: 'Member';
+  /** Net spend in the rolling 12 months, in fen (orders completed in the window less their refunds). */
+  annualSpend: Scalars['Fen']['output'];
   /** Birthday as YYYY-MM-DD; null unless the caller may see PII or is the member. */
   birthday: Maybe<Scalars['String']['output']>;
   /** Where the member registered. */
   channel: Channel;
   /** Email address, masked (l****@example.com) unless the caller may see PII or is the member. */
   email: Maybe<Scalars['String']['output']>;
+  /** Growth value earned in the rolling 12 months (orders, less what refunds took back). */
+  growth: Scalars['Int']['output'];
   /** Sortable unique id. */
   id: Scalars['ID']['output'];
   /** Display name, masked unless the caller may see PII or is the member. */
@@ -106,6 +121,8 @@ export type Member = {
   status: MemberStatus;
   /** Current tier. */
   tier: Tier;
+  /** When the tier last changed; null if never since registration. */
+  tierChangedAt: Maybe<Scalars['DateTime']['output']>;
 };
 
 
@@ -133,6 +150,22 @@ export type MemberEdge = {
   node: Member;
 };
 
+/** Which members to list; all given conditions must hold. */
+export type MemberFilter = {
+  /** Exact name after normalisation (case, spacing and full-width forms ignored); names are encrypted, so no prefix or fuzzy search. */
+  name?: InputMaybe<Scalars['String']['input']>;
+  /** Exact phone (normalised to E.164), found through the blind index. */
+  phone?: InputMaybe<Scalars['String']['input']>;
+  /** Registered at or after this instant. */
+  registeredFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Registered before this instant. */
+  registeredTo?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Account status. */
+  status?: InputMaybe<MemberStatus>;
+  /** Tier code. */
+  tier?: InputMaybe<Scalars['String']['input']>;
+};
+
 /** A member's phone and the LOGIN code sent to it. */
 export type MemberLoginInput = {
   /** The 6-digit LOGIN code. */
@@ -155,6 +188,8 @@ export type MessageChannel =
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Changes a member's status (ACTIVE, FROZEN, BLACKLISTED) with a reason; audited and emitted as member.status_changed. ADMIN, SUPPORT or OPERATOR. */
+  changeMemberStatus: Member;
   /** Exchanges an API client's id and secret for a client token (role INTEGRATION with the client's scopes). */
   clientToken: AuthToken;
   /** Creates an API client for an integration. ADMIN only. The secret is shown once here and stored hashed. */
@@ -163,14 +198,29 @@ export type Mutation = {
   createStaffUser: StaffUser;
   /** Logs a member in with a LOGIN one-time code and returns a member token. FROZEN, BLACKLISTED and ERASED members are FORBIDDEN. */
   memberLogin: AuthToken;
-  /** Records a completed order for a member; idempotent on (source, externalId). Staff or an INTEGRATION client. */
+  /** Records a completed order for a member; idempotent on (source, externalId). Crossing a tier threshold upgrades the member in the same transaction. Staff or an INTEGRATION client. */
   recordOrder: Order;
+  /** Records many orders (ERP back-fill, at most 500), each in its own transaction, in the order given; one result per item. Same callers as recordOrder. */
+  recordOrders: Array<RecordOrderResult>;
+  /** Records a full or partial refund of a recorded order, never more than what is left of it; idempotent on (source, refundId). Takes back the order's growth proportionally (tiers only go down at the periodic evaluation). Same callers as recordOrder. */
+  recordRefund: Refund;
   /** Registers a member (staff at a store or back office). A phone that exists already is CONFLICT. */
   registerMember: Member;
   /** Sends a 6-digit one-time code by SMS (valid 5 minutes, single use). Throttled per phone and per IP (RATE_LIMITED with `extensions.retryAfterSeconds`). LOGIN and PAYMENT codes go only to registered members, but the answer is the same either way. PAYMENT needs the member's own token or a staff token. */
   requestOtp: OtpRequested;
+  /** Runs the periodic tier evaluation for the day of `asOf`: downgrades members whose rolling 12-month spend and growth no longer earn their tier, never inside the protection period. Idempotent per member and day. ADMIN only. */
+  runTierEvaluation: TierEvaluationResult;
+  /** Puts a member in a tier by hand (reason required, audited, emitted as member.tier_changed MANUAL). ADMIN or OPERATOR. */
+  setMemberTier: Member;
   /** Logs a staff user in with username and password and returns a bearer token. */
   staffLogin: AuthToken;
+  /** Replaces the tier ladder. ADMIN only; audited. Tiers members hold cannot be removed. */
+  updateTierLadder: Array<Tier>;
+};
+
+
+export type MutationChangeMemberStatusArgs = {
+  input: ChangeMemberStatusInput;
 };
 
 
@@ -199,6 +249,16 @@ export type MutationRecordOrderArgs = {
 };
 
 
+export type MutationRecordOrdersArgs = {
+  input: Array<RecordOrderInput>;
+};
+
+
+export type MutationRecordRefundArgs = {
+  input: RecordRefundInput;
+};
+
+
 export type MutationRegisterMemberArgs = {
   input: RegisterMemberInput;
 };
@@ -209,8 +269,23 @@ export type MutationRequestOtpArgs = {
 };
 
 
+export type MutationRunTierEvaluationArgs = {
+  asOf: Scalars['DateTime']['input'];
+};
+
+
+export type MutationSetMemberTierArgs = {
+  input: SetMemberTierInput;
+};
+
+
 export type MutationStaffLoginArgs = {
   input: StaffLoginInput;
+};
+
+
+export type MutationUpdateTierLadderArgs = {
+  input: UpdateTierLadderInput;
 };
 
 /** A completed order. */
@@ -226,8 +301,12 @@ export type Order = {
   externalId: Scalars['String']['output'];
   /** Sortable unique id. */
   id: Scalars['ID']['output'];
+  /** Lines, when the source sent them. */
+  lines: Maybe<Array<OrderLine>>;
   /** The member who placed it. */
   member: Member;
+  /** Refunded so far, in fen. */
+  refundedAmount: Scalars['Fen']['output'];
   /** Source system. */
   source: Scalars['String']['output'];
   /** Store, if any. */
@@ -250,6 +329,31 @@ export type OrderEdge = {
   cursor: Scalars['String']['output'];
   /** The order. */
   node: Order;
+};
+
+/** A line of an order. */
+export type OrderLine = {
+  __typename?: 'OrderLine';
+  /** Line amount in fen. */
+  amount: Scalars['Fen']['output'];
+  /** Product category, if sent. */
+  category: Maybe<Scalars['String']['output']>;
+  /** Units. */
+  quantity: Scalars['Int']['output'];
+  /** Product code. */
+  sku: Scalars['String']['output'];
+};
+
+/** A line of an order. */
+export type OrderLineInput = {
+  /** Line amount in fen, 0 or more. */
+  amount: Scalars['Fen']['input'];
+  /** Product category, 1-64 characters. */
+  category?: InputMaybe<Scalars['String']['input']>;
+  /** Units, 1 to 1,000,000. */
+  quantity: Scalars['Int']['input'];
+  /** Product code, 1-64 characters. */
+  sku: Scalars['String']['input'];
 };
 
 /** What a one-time code is for; a code only works for its own purpose. */
@@ -282,10 +386,12 @@ export type Query = {
   me: Maybe<Member>;
   /** One member by id. Staff with a back-office role, or the member themself. */
   member: Maybe<Member>;
-  /** Members, newest first, as a Relay connection. Staff only. */
+  /** Members matching `filter`, newest first, as a Relay connection. Back-office read roles or a client with members:read; filtering by phone or name needs ADMIN, SUPPORT, OPERATOR or a client with members:read. */
   members: MemberConnection;
   /** Messages the local (non-production) provider recorded for a phone number or email address, newest first (at most 100). ADMIN only. */
   sentMessages: Array<SentMessage>;
+  /** The tier ladder, lowest tier first. Any authenticated caller. */
+  tiers: Array<Tier>;
 };
 
 
@@ -296,6 +402,7 @@ export type QueryMemberArgs = {
 
 export type QueryMembersArgs = {
   after?: InputMaybe<Scalars['String']['input']>;
+  filter?: InputMaybe<MemberFilter>;
   first?: InputMaybe<Scalars['Int']['input']>;
 };
 
@@ -314,12 +421,69 @@ export type RecordOrderInput = {
   completedAt?: InputMaybe<Scalars['DateTime']['input']>;
   /** The order id in the source system; unique per source. */
   externalId: Scalars['String']['input'];
+  /** Order lines (at most 500). Line amounts may add up to more than the paid amount (order discounts) but none is negative. */
+  lines?: InputMaybe<Array<OrderLineInput>>;
   /** The member who placed the order. */
   memberId: Scalars['ID']['input'];
   /** The system the order comes from (pos, shop, erp...). */
   source: Scalars['String']['input'];
   /** Store where the order was placed, if any. */
   storeId?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** The outcome of one item of recordOrders. */
+export type RecordOrderResult = {
+  __typename?: 'RecordOrderResult';
+  /** The error code of a rejection (BAD_USER_INPUT, NOT_FOUND, CONFLICT...); null otherwise. */
+  code: Maybe<Scalars['String']['output']>;
+  /** The input field at fault, when known. */
+  field: Maybe<Scalars['String']['output']>;
+  /** Position of the item in the input, from 0. */
+  index: Scalars['Int']['output'];
+  /** The order, unless rejected. */
+  order: Maybe<Order>;
+  /** Why it was rejected; null otherwise. */
+  reason: Maybe<Scalars['String']['output']>;
+  /** What happened. */
+  status: RecordOrderStatus;
+};
+
+/** How an item of recordOrders went. */
+export type RecordOrderStatus =
+  /** Recorded now. */
+  | 'CREATED'
+  /** Recorded before with the same details; the first order is returned. */
+  | 'DUPLICATE'
+  /** Not recorded; see reason and code. */
+  | 'REJECTED';
+
+/** A refund of (part of) a recorded order. */
+export type RecordRefundInput = {
+  /** Refunded amount in fen, above 0 and at most what is left of the order. */
+  amount: Scalars['Fen']['input'];
+  /** The order id in that system. */
+  externalOrderId: Scalars['String']['input'];
+  /** The refund id in that system; unique per source. */
+  refundId: Scalars['String']['input'];
+  /** The system the order came from. */
+  source: Scalars['String']['input'];
+};
+
+/** A recorded refund. */
+export type Refund = {
+  __typename?: 'Refund';
+  /** Refunded amount in fen. */
+  amount: Scalars['Fen']['output'];
+  /** Sortable unique id (the `refundId` of order.refunded events). */
+  id: Scalars['ID']['output'];
+  /** The refunded order. */
+  order: Order;
+  /** Refund id in the source system. */
+  refundId: Scalars['String']['output'];
+  /** When it was recorded. */
+  refundedAt: Scalars['DateTime']['output'];
+  /** Source system. */
+  source: Scalars['String']['output'];
 };
 
 /** What staff, or a member registering themself with a REGISTER code, provide to register a member. */
@@ -369,6 +533,16 @@ export type SentMessage = {
   to: Scalars['String']['output'];
 };
 
+/** A manual tier change. */
+export type SetMemberTierInput = {
+  /** The member. */
+  memberId: Scalars['ID']['input'];
+  /** Why (1-500 characters); kept in the audit log. */
+  reason: Scalars['String']['input'];
+  /** Code of the new tier. */
+  tier: Scalars['String']['input'];
+};
+
 /** Credentials of a staff user. */
 export type StaffLoginInput = {
   /** The staff user's password. */
@@ -397,8 +571,49 @@ export type Tier = {
   __typename?: 'Tier';
   /** Stable code, e.g. MEMBER, SILVER, GOLD, DIAMOND. */
   code: Scalars['String']['output'];
+  /** Rolling 12-month net spend (fen) that earns this tier. */
+  minAnnualSpend: Scalars['Fen']['output'];
+  /** Rolling 12-month growth that earns this tier (either threshold is enough). */
+  minGrowth: Scalars['Int']['output'];
   /** Display name. */
   name: Scalars['String']['output'];
+  /** Position on the ladder; the lowest rank is the entry tier. */
+  rank: Scalars['Int']['output'];
+};
+
+/** What a tier evaluation run did. */
+export type TierEvaluationResult = {
+  __typename?: 'TierEvaluationResult';
+  /** Members skipped because this day's evaluation already covered them. */
+  alreadyEvaluated: Scalars['Int']['output'];
+  /** The instant evaluated (the day is its UTC date). */
+  asOf: Scalars['DateTime']['output'];
+  /** Of those, members moved down. */
+  downgraded: Scalars['Int']['output'];
+  /** Members evaluated by this run. */
+  evaluated: Scalars['Int']['output'];
+  /** Of those, members kept because they are inside the protection period. */
+  protected: Scalars['Int']['output'];
+};
+
+/** A rung of a new ladder. */
+export type TierInput = {
+  /** Stable code: 1-20 upper-case letters, digits or _, starting with a letter. */
+  code: Scalars['String']['input'];
+  /** Rolling 12-month net spend in fen; 0 for the entry tier, above 0 and non-decreasing for the others. */
+  minAnnualSpend: Scalars['Fen']['input'];
+  /** Rolling 12-month growth; 0 for the entry tier, above 0 and non-decreasing for the others. */
+  minGrowth: Scalars['Int']['input'];
+  /** Display name, 1-64 characters. */
+  name: Scalars['String']['input'];
+  /** Position; ascending in the list. */
+  rank: Scalars['Int']['input'];
+};
+
+/** A whole new ladder, lowest tier (the entry tier) first. */
+export type UpdateTierLadderInput = {
+  /** 1 to 20 tiers in rank order. */
+  tiers: Array<TierInput>;
 };
 
 export type Link__Purpose =
@@ -506,6 +721,7 @@ export type ResolversTypes = {
   ApiClientCredentials: ResolverTypeWrapper<ApiClientCredentials>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
   AuthToken: ResolverTypeWrapper<AuthToken>;
+  ChangeMemberStatusInput: ChangeMemberStatusInput;
   Channel: Channel;
   ClientTokenInput: ClientTokenInput;
   CreateApiClientInput: CreateApiClientInput;
@@ -516,6 +732,7 @@ export type ResolversTypes = {
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MemberConnection: ResolverTypeWrapper<Omit<MemberConnection, 'edges'> & { edges: Array<ResolversTypes['MemberEdge']> }>;
   MemberEdge: ResolverTypeWrapper<Omit<MemberEdge, 'node'> & { node: ResolversTypes['Member'] }>;
+  MemberFilter: MemberFilter;
   MemberLoginInput: MemberLoginInput;
   MemberStatus: MemberStatus;
   MessageChannel: MessageChannel;
@@ -523,18 +740,28 @@ export type ResolversTypes = {
   Order: ResolverTypeWrapper<OrderRow>;
   OrderConnection: ResolverTypeWrapper<Omit<OrderConnection, 'edges'> & { edges: Array<ResolversTypes['OrderEdge']> }>;
   OrderEdge: ResolverTypeWrapper<Omit<OrderEdge, 'node'> & { node: ResolversTypes['Order'] }>;
+  OrderLine: ResolverTypeWrapper<OrderLine>;
+  OrderLineInput: OrderLineInput;
   OtpPurpose: OtpPurpose;
   OtpRequested: ResolverTypeWrapper<OtpRequested>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
   RecordOrderInput: RecordOrderInput;
+  RecordOrderResult: ResolverTypeWrapper<Omit<RecordOrderResult, 'order'> & { order?: Maybe<ResolversTypes['Order']> }>;
+  RecordOrderStatus: RecordOrderStatus;
+  RecordRefundInput: RecordRefundInput;
+  Refund: ResolverTypeWrapper<RefundRow>;
   RegisterMemberInput: RegisterMemberInput;
   RequestOtpInput: RequestOtpInput;
   Role: Role;
   SentMessage: ResolverTypeWrapper<SentMessage>;
+  SetMemberTierInput: SetMemberTierInput;
   StaffLoginInput: StaffLoginInput;
   StaffUser: ResolverTypeWrapper<StaffUserRow>;
   Tier: ResolverTypeWrapper<TierLevel>;
+  TierEvaluationResult: ResolverTypeWrapper<TierEvaluationResult>;
+  TierInput: TierInput;
+  UpdateTierLadderInput: UpdateTierLadderInput;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
@@ -547,6 +774,7 @@ export type ResolversParentTypes = {
   ApiClientCredentials: ApiClientCredentials;
   ID: Scalars['ID']['output'];
   AuthToken: AuthToken;
+  ChangeMemberStatusInput: ChangeMemberStatusInput;
   ClientTokenInput: ClientTokenInput;
   CreateApiClientInput: CreateApiClientInput;
   CreateStaffUserInput: CreateStaffUserInput;
@@ -556,21 +784,31 @@ export type ResolversParentTypes = {
   Int: Scalars['Int']['output'];
   MemberConnection: Omit<MemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['MemberEdge']> };
   MemberEdge: Omit<MemberEdge, 'node'> & { node: ResolversParentTypes['Member'] };
+  MemberFilter: MemberFilter;
   MemberLoginInput: MemberLoginInput;
   Mutation: Record<PropertyKey, never>;
   Order: OrderRow;
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
   OrderEdge: Omit<OrderEdge, 'node'> & { node: ResolversParentTypes['Order'] };
+  OrderLine: OrderLine;
+  OrderLineInput: OrderLineInput;
   OtpRequested: OtpRequested;
   PageInfo: PageInfo;
   Query: Record<PropertyKey, never>;
   RecordOrderInput: RecordOrderInput;
+  RecordOrderResult: Omit<RecordOrderResult, 'order'> & { order?: Maybe<ResolversParentTypes['Order']> };
+  RecordRefundInput: RecordRefundInput;
+  Refund: RefundRow;
   RegisterMemberInput: RegisterMemberInput;
   RequestOtpInput: RequestOtpInput;
   SentMessage: SentMessage;
+  SetMemberTierInput: SetMemberTierInput;
   StaffLoginInput: StaffLoginInput;
   StaffUser: StaffUserRow;
   Tier: TierLevel;
+  TierEvaluationResult: TierEvaluationResult;
+  TierInput: TierInput;
+  UpdateTierLadderInput: UpdateTierLadderInput;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -612,9 +850,11 @@ export interface FenScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes[
 
 export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
+  annualSpend?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
   birthday?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  growth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<MemberOrdersArgs, 'first'>>;
@@ -622,6 +862,7 @@ export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParen
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['Tier'], ParentType, ContextType>;
+  tierChangedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type MemberConnectionResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['MemberConnection'] = ResolversParentTypes['MemberConnection']> = {
@@ -635,14 +876,20 @@ export type MemberEdgeResolvers<ContextType = Ctx, ParentType extends ResolversP
 };
 
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  changeMemberStatus?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationChangeMemberStatusArgs, 'input'>>;
   clientToken?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationClientTokenArgs, 'input'>>;
   createApiClient?: Resolver<ResolversTypes['ApiClientCredentials'], ParentType, ContextType, RequireFields<MutationCreateApiClientArgs, 'input'>>;
   createStaffUser?: Resolver<ResolversTypes['StaffUser'], ParentType, ContextType, RequireFields<MutationCreateStaffUserArgs, 'input'>>;
   memberLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationMemberLoginArgs, 'input'>>;
   recordOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRecordOrderArgs, 'input'>>;
+  recordOrders?: Resolver<Array<ResolversTypes['RecordOrderResult']>, ParentType, ContextType, RequireFields<MutationRecordOrdersArgs, 'input'>>;
+  recordRefund?: Resolver<ResolversTypes['Refund'], ParentType, ContextType, RequireFields<MutationRecordRefundArgs, 'input'>>;
   registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
   requestOtp?: Resolver<ResolversTypes['OtpRequested'], ParentType, ContextType, RequireFields<MutationRequestOtpArgs, 'input'>>;
+  runTierEvaluation?: Resolver<ResolversTypes['TierEvaluationResult'], ParentType, ContextType, RequireFields<MutationRunTierEvaluationArgs, 'asOf'>>;
+  setMemberTier?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSetMemberTierArgs, 'input'>>;
   staffLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationStaffLoginArgs, 'input'>>;
+  updateTierLadder?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType, RequireFields<MutationUpdateTierLadderArgs, 'input'>>;
 };
 
 export type OrderResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = {
@@ -652,7 +899,9 @@ export type OrderResolvers<ContextType = Ctx, ParentType extends ResolversParent
   completedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   externalId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  lines?: Resolver<Maybe<Array<ResolversTypes['OrderLine']>>, ParentType, ContextType>;
   member?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+  refundedAmount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
   source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   storeId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
 };
@@ -665,6 +914,13 @@ export type OrderConnectionResolvers<ContextType = Ctx, ParentType extends Resol
 export type OrderEdgeResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['OrderEdge'] = ResolversParentTypes['OrderEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
+};
+
+export type OrderLineResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['OrderLine'] = ResolversParentTypes['OrderLine']> = {
+  amount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  category?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  sku?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type OtpRequestedResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['OtpRequested'] = ResolversParentTypes['OtpRequested']> = {
@@ -682,6 +938,25 @@ export type QueryResolvers<ContextType = Ctx, ParentType extends ResolversParent
   member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
   members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, RequireFields<QueryMembersArgs, 'first'>>;
   sentMessages?: Resolver<Array<ResolversTypes['SentMessage']>, ParentType, ContextType, RequireFields<QuerySentMessagesArgs, 'to'>>;
+  tiers?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType>;
+};
+
+export type RecordOrderResultResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['RecordOrderResult'] = ResolversParentTypes['RecordOrderResult']> = {
+  code?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  index?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  order?: Resolver<Maybe<ResolversTypes['Order']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RecordOrderStatus'], ParentType, ContextType>;
+};
+
+export type RefundResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Refund'] = ResolversParentTypes['Refund']> = {
+  amount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  order?: Resolver<ResolversTypes['Order'], ParentType, ContextType>;
+  refundId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  refundedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type SentMessageResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['SentMessage'] = ResolversParentTypes['SentMessage']> = {
@@ -701,7 +976,18 @@ export type StaffUserResolvers<ContextType = Ctx, ParentType extends ResolversPa
 
 export type TierResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Tier'] = ResolversParentTypes['Tier']> = {
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  minAnnualSpend?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  minGrowth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type TierEvaluationResultResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TierEvaluationResult'] = ResolversParentTypes['TierEvaluationResult']> = {
+  alreadyEvaluated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  downgraded?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  evaluated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  protected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export interface Federation__FieldSetScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['federation__FieldSet'], any> {
@@ -724,12 +1010,16 @@ export type Resolvers<ContextType = Ctx> = {
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
   OrderEdge?: OrderEdgeResolvers<ContextType>;
+  OrderLine?: OrderLineResolvers<ContextType>;
   OtpRequested?: OtpRequestedResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  RecordOrderResult?: RecordOrderResultResolvers<ContextType>;
+  Refund?: RefundResolvers<ContextType>;
   SentMessage?: SentMessageResolvers<ContextType>;
   StaffUser?: StaffUserResolvers<ContextType>;
   Tier?: TierResolvers<ContextType>;
+  TierEvaluationResult?: TierEvaluationResultResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;
 };

@@ -19,11 +19,15 @@ import {
   type ServiceKit,
 } from '@membergraph/platform';
 import type { MemberConfig } from '../config';
-import { MemberEntity } from '../entities/member.entity';
 import { OrderEntity } from '../entities/order.entity';
 import type { Resolvers } from '../generated/graphql';
 import { SELF, registerMember, validateRegistration } from '../services/member-registry.service';
-import { findRecordedOrder, recordOrder } from '../services/order.service';
+import { findRecordedOrder, findRecordedRefund, recordOrder, recordRefund, type RecordOrderInput } from '../services/order.service';
+import { loadLadder, setMemberTier, updateTierLadder } from '../services/tier.service';
+import { changeMemberStatus } from '../services/member-status.service';
+import { searchMembers } from '../services/member-search.service';
+import { runTierEvaluation } from '../jobs/tier-evaluation.job';
+import type { MemberRow } from '../entities/member.entity';
 import { createStaffUser, staffLogin } from '../services/staff-auth.service';
 import { maySeePii, presentPii, type PiiVault } from '../services/pii.service';
 import { depsOf } from '../services/deps';
@@ -37,11 +41,27 @@ import { normalizeEmail } from '../domain/profile';
 
 const REGISTER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['members:write'] };
 const RECORD_ORDER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['orders:write'] };
+const SET_TIER: Permission = { roles: [Role.OPERATOR] };
+const CHANGE_STATUS: Permission = { roles: [Role.SUPPORT, Role.OPERATOR] };
+/** Finding members by phone or name is a lookup of a person: not for ANALYST or FINANCE, who see PII masked. */
+const LOOKUP_BY_PII: Permission = { roles: [Role.SUPPORT, Role.OPERATOR], scopes: ['members:read'] };
+const MAX_BATCH = 500;
 /** Who a member token may not act as any more (DOMAIN.md: BLACKLISTED no access; ERASED gone). */
 const LOCKED_OUT = new Set(['BLACKLISTED', 'ERASED']);
 
 export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
   const deps = depsOf(kit);
+  /** Records one order; a concurrent identical request that committed first is answered as its replay. */
+  const recordOne = async (actor: string, input: RecordOrderInput) => {
+    try {
+      return await kit.uow((em) => recordOrder(kit, em, actor, input));
+    } catch (err) {
+      if (!isDuplicateKey(err)) throw err;
+      const existing = await findRecordedOrder(kit.ds.manager, input);
+      if (!existing) throw err;
+      return { order: existing, created: false };
+    }
+  };
   const orderPage = async (memberId: string, first: number | null | undefined, after: string | null | undefined) => {
     const n = pageSize(first);
     const cursor = decodeCursor(after);
@@ -55,20 +75,21 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
 
   return {
     Query: {
-      member: (_, { id }, ctx) => {
+      member: async (_, { id }, ctx) => {
         requireMemberAccess(ctx, id, STAFF_READ);
-        return ctx.loaders.member.load(id);
+        return stillAllowed(ctx, await ctx.loaders.member.load(id));
       },
       members: async (_, args, ctx) => {
-        requirePermission(ctx, STAFF_READ);
+        const principal = requirePermission(ctx, STAFF_READ);
+        const filter = args.filter ?? {};
+        if ((filter.phone != null || filter.name != null) && !isAllowed(principal, LOOKUP_BY_PII)) throw forbidden('Finding members by phone or name needs SUPPORT, OPERATOR or members:read');
         const n = pageSize(args.first);
-        const cursor = decodeCursor(args.after);
-        const rows = await kit.ds.getRepository(MemberEntity).find({
-          where: cursor ? { id: LessThan(cursor) } : {},
-          order: { id: 'DESC' },
-          take: n + 1,
-        });
+        const rows = await searchMembers(kit.ds.manager, deps.vault, filter, n + 1, decodeCursor(args.after));
         return toConnection(rows, n, (r) => r.id);
+      },
+      tiers: (_, __, ctx) => {
+        requireAuth(ctx);
+        return loadLadder(kit.ds.manager);
       },
       me: async (_, __, ctx) => {
         const principal = requireAuth(ctx);
@@ -121,27 +142,71 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
       clientToken: (_, { input }) => clientToken(kit, input),
       recordOrder: async (_, { input }, ctx) => {
         const actor = requirePermission(ctx, RECORD_ORDER);
+        return (await recordOne(actor.sub, input)).order;
+      },
+      recordOrders: async (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, RECORD_ORDER);
+        if (input.length < 1 || input.length > MAX_BATCH) throw badField('input', `a batch has 1 to ${MAX_BATCH} orders`);
+        const results = [];
+        // One after another, each in its own unit of work: an item's tier upgrade is seen by the next.
+        for (const [index, item] of input.entries()) {
+          try {
+            const { order, created } = await recordOne(actor.sub, item);
+            results.push({ index, status: created ? ('CREATED' as const) : ('DUPLICATE' as const), reason: null, code: null, field: null, order });
+          } catch (err) {
+            if (!(err instanceof AppError)) {
+              kit.log.error({ err, index }, 'recordOrders item failed');
+              results.push({ index, status: 'REJECTED' as const, reason: 'internal error: retry this item', code: ErrorCode.INTERNAL_SERVER_ERROR, field: null, order: null });
+              continue;
+            }
+            const ext = err.extensions as { code?: string; field?: string };
+            results.push({ index, status: 'REJECTED' as const, reason: err.message, code: ext.code ?? null, field: ext.field ?? null, order: null });
+          }
+        }
+        return results;
+      },
+      recordRefund: async (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, RECORD_ORDER);
         try {
-          return await kit.uow((em) => recordOrder(kit, em, actor.sub, input));
+          return await kit.uow((em) => recordRefund(kit, em, actor.sub, input));
         } catch (err) {
           if (!isDuplicateKey(err)) throw err;
-          // An identical request committed first: answer as its replay would.
-          const existing = await findRecordedOrder(kit.ds.manager, input);
+          // The same (source, refundId) committed first for another order: a replay, or CONFLICT.
+          const existing = await findRecordedRefund(kit.ds.manager, input);
           if (!existing) throw err;
           return existing;
         }
       },
+      updateTierLadder: (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, ADMIN_ONLY);
+        return kit.uow((em) => updateTierLadder(em, actor.sub, input.tiers));
+      },
+      setMemberTier: (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, SET_TIER);
+        return kit.uow((em) => setMemberTier(kit, em, actor.sub, input));
+      },
+      runTierEvaluation: (_, { asOf }, ctx) => {
+        const actor = requirePermission(ctx, ADMIN_ONLY);
+        if (asOf.getTime() < Date.UTC(2000, 0, 1)) throw badField('asOf', 'asOf must be after 2000-01-01');
+        return runTierEvaluation(kit, actor.sub, asOf);
+      },
+      changeMemberStatus: (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, CHANGE_STATUS);
+        return kit.uow((em) => changeMemberStatus(kit, em, actor.sub, input));
+      },
     },
     Member: {
-      __resolveReference: (ref, ctx) => {
+      __resolveReference: async (ref, ctx) => {
         requireMemberAccess(ctx, ref.id, STAFF_READ);
-        return ctx.loaders.member.load(ref.id);
+        return stillAllowed(ctx, await ctx.loaders.member.load(ref.id));
       },
       phone: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).phone,
       name: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).name,
       email: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).email ?? null,
       birthday: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).birthday ?? null,
       tier: async (m, _, ctx) => required(await ctx.loaders.tier.load(m.tierCode), `tier ${m.tierCode}`),
+      growth: async (m, _, ctx) => (await ctx.loaders.standing.load(m.id)).growth,
+      annualSpend: async (m, _, ctx) => (await ctx.loaders.standing.load(m.id)).annualSpend,
       orders: (m, args, ctx) => {
         requireMemberAccess(ctx, m.id, STAFF_READ);
         return orderPage(m.id, args.first, args.after);
@@ -155,10 +220,19 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
       },
       member: async (o, _, ctx) => required(await ctx.loaders.member.load(o.memberId), `member ${o.memberId}`),
     },
+    Refund: {
+      order: async (r, _, ctx) => required(await ctx.loaders.order.load(r.orderId), `order ${r.orderId}`),
+    },
     StaffUser: {
       roles: (u) => u.roles.split(',') as Role[],
     },
   };
+}
+
+/** A BLACKLISTED or ERASED member's token still verifies until it expires, but no longer reaches their data. */
+function stillAllowed(ctx: { principal: { kind: string } | null }, row: MemberRow | null): MemberRow | null {
+  if (row && ctx.principal?.kind === 'member' && LOCKED_OUT.has(row.status)) throw forbidden();
+  return row;
 }
 
 /** A row that must exist because another row points at it; a miss is a broken invariant, not user error. */

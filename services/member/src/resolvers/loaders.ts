@@ -5,7 +5,8 @@ import type { MemberConfig } from '../config';
 import type { MemberRow } from '../entities/member.entity';
 import { OrderEntity, type OrderRow } from '../entities/order.entity';
 import { TierEntity } from '../entities/tier.entity';
-import type { TierLevel } from '../domain/tiers';
+import type { Standing, TierLevel } from '../domain/tiers';
+import { standings } from '../services/tier.service';
 import { membersByIds } from '../services/member-registry.service';
 import type { MemberPii, PiiVault } from '../services/pii.service';
 
@@ -13,6 +14,8 @@ export interface MemberLoaders {
   member: DataLoader<string, MemberRow | null>;
   order: DataLoader<string, OrderRow | null>;
   tier: DataLoader<string, TierLevel | null>;
+  /** Rolling-window spend and growth as of the request. */
+  standing: DataLoader<string, Standing>;
   pii: (row: MemberRow) => MemberPii;
 }
 
@@ -30,6 +33,10 @@ export function memberLoaders(kit: ServiceKit<MemberConfig>, vault: PiiVault): M
     tier: new DataLoader(async (codes) => {
       const rows = await em.getRepository(TierEntity).findBy({ code: In([...codes]) });
       return codes.map((c) => rows.find((r) => r.code === c) ?? null);
+    }),
+    standing: new DataLoader(async (ids) => {
+      const byId = await standings(kit, em, ids, new Date());
+      return ids.map((id) => byId.get(id)!);
     }),
     pii(row) {
       let pii = opened.get(row.id);

@@ -68,6 +68,8 @@ export async function registerMember(
     channel: input.channel,
     status: 'ACTIVE',
     tierCode: tier.code,
+    tierChangedAt: null,
+    tierUpgradedAt: null,
     registeredAt: new Date(),
     registeredBy: actor,
   };

@@ -3,6 +3,7 @@ import { blindIndex, decrypt, encrypt, newWrappedDataKey, parseKey, unwrapDataKe
 import type { MemberRow } from '../entities/member.entity';
 import type { SentMessageRow } from '../entities/sent-message.entity';
 import { maskEmail, maskName, maskPhone } from '../domain/mask';
+import { normalizeName } from '../domain/search';
 
 export interface MemberPii {
   phone: string;
@@ -11,7 +12,7 @@ export interface MemberPii {
   birthday?: string | null;
 }
 
-type SealedPii = Pick<MemberRow, 'dataKey' | 'phoneEnc' | 'nameEnc' | 'phoneIndex' | 'emailIndex' | 'emailEnc' | 'birthdayEnc'>;
+type SealedPii = Pick<MemberRow, 'dataKey' | 'phoneEnc' | 'nameEnc' | 'nameIndex' | 'phoneIndex' | 'emailIndex' | 'emailEnc' | 'birthdayEnc'>;
 
 /**
  * Envelope encryption of member PII: each member has a data key wrapped by the master key (from
@@ -32,6 +33,11 @@ export class PiiVault {
 
   phoneIndex(e164: string): string {
     return blindIndex(this.index, `phone:${e164}`);
+  }
+
+  /** Blind index of a name for exact-match search; normalised here so callers cannot get it wrong. */
+  nameIndex(name: string): string {
+    return blindIndex(this.index, `name:${normalizeName(name)}`);
   }
 
   emailIndex(normalisedEmail: string): string {
@@ -62,6 +68,7 @@ export class PiiVault {
       phoneIndex: this.phoneIndex(pii.phone),
       phoneEnc: encrypt(key, pii.phone, `${memberId}:phone`),
       nameEnc: encrypt(key, pii.name, `${memberId}:name`),
+      nameIndex: this.nameIndex(pii.name),
       emailIndex: pii.email ? this.emailIndex(pii.email) : null,
       emailEnc: pii.email ? encrypt(key, pii.email, `${memberId}:email`) : null,
       birthdayEnc: pii.birthday ? encrypt(key, pii.birthday, `${memberId}:birthday`) : null,

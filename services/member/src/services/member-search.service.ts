@@ -1,0 +1,62 @@
+import { IsNull, Not, type EntityManager } from 'typeorm';
+import { badField, type ServiceKit } from '@membergraph/platform';
+import { MemberEntity, type MemberRow } from '../entities/member.entity';
+import { normalizePhone } from '../domain/phone';
+import type { PiiVault } from './pii.service';
+
+export interface MemberFilter {
+  phone?: string | null;
+  name?: string | null;
+  tier?: string | null;
+  status?: string | null;
+  registeredFrom?: Date | null;
+  registeredTo?: Date | null;
+}
+
+/**
+ * Members matching every condition of `filter`, newest first (id DESC), `limit` rows after the
+ * cursor id. Phone and name go through their blind indexes (exact match only: the clear values
+ * exist nowhere in the database); tier, status and dates are plain indexed columns.
+ */
+export async function searchMembers(em: EntityManager, vault: PiiVault, filter: MemberFilter, limit: number, beforeId?: string): Promise<MemberRow[]> {
+  const q = em.getRepository(MemberEntity).createQueryBuilder('m');
+  if (filter.phone !== undefined && filter.phone !== null) {
+    const phone = normalizePhone(filter.phone);
+    if (!phone) throw badField('filter.phone', 'phone is not a valid phone number');
+    q.andWhere('m.phoneIndex = :phoneIndex', { phoneIndex: vault.phoneIndex(phone) });
+  }
+  if (filter.name !== undefined && filter.name !== null) {
+    const name = filter.name.trim();
+    if (name.length < 1 || name.length > 64) throw badField('filter.name', 'name must be 1 to 64 characters');
+    q.andWhere('m.nameIndex = :nameIndex', { nameIndex: vault.nameIndex(name) });
+  }
+  if (filter.tier !== undefined && filter.tier !== null) {
+    if (!/^[A-Z][A-Z0-9_]{0,19}$/.test(filter.tier)) throw badField('filter.tier', 'tier must be a tier code such as SILVER');
+    q.andWhere('m.tierCode = :tier', { tier: filter.tier });
+  }
+  if (filter.status) q.andWhere('m.status = :status', { status: filter.status });
+  if (filter.registeredFrom && filter.registeredTo && filter.registeredFrom.getTime() > filter.registeredTo.getTime()) {
+    throw badField('filter.registeredTo', 'registeredTo must not be before registeredFrom');
+  }
+  if (filter.registeredFrom) q.andWhere('m.registeredAt >= :from', { from: filter.registeredFrom });
+  if (filter.registeredTo) q.andWhere('m.registeredAt < :to', { to: filter.registeredTo });
+  if (beforeId) q.andWhere('m.id < :beforeId', { beforeId });
+  return q.orderBy('m.id', 'DESC').limit(limit).getMany();
+}
+
+/**
+ * Fills the name blind index of members registered before it existed (decrypting each name once);
+ * run at start, idempotent, in batches. Erased members have no name to index.
+ */
+export async function backfillNameIndex(kit: ServiceKit, vault: PiiVault, batch = 500): Promise<number> {
+  let done = 0;
+  for (;;) {
+    const rows = await kit.ds.getRepository(MemberEntity).find({ where: { nameIndex: IsNull(), status: Not('ERASED') }, take: batch, order: { id: 'ASC' } });
+    if (!rows.length) return done;
+    await kit.uow(async (em) => {
+      for (const row of rows) await em.getRepository(MemberEntity).update({ id: row.id, nameIndex: IsNull() }, { nameIndex: vault.nameIndex(vault.open(row).name) });
+    });
+    done += rows.length;
+    if (rows.length < batch) return done;
+  }
+}
