@@ -16,6 +16,15 @@ declare module 'autocannon' {
     warmup?: { connections?: number; duration?: number };
     /** Responses for which this returns falsy count as `mismatches`. */
     verifyBody?: (body: string) => boolean;
+    /** Requests cycled through by each connection; `setupRequest` may rewrite one before it is sent. */
+    requests?: Array<{ method?: string; path?: string; headers?: Record<string, string>; body?: string; setupRequest?: (req: RequestParams) => RequestParams }>;
+  }
+
+  export interface RequestParams {
+    method?: string;
+    path?: string;
+    headers?: Record<string, string>;
+    body?: string;
   }
 
   export interface Histogram {
