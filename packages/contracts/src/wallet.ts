@@ -5,6 +5,7 @@ import { id } from './common';
 export const WalletEventType = {
   WalletOpened: 'wallet.opened',
   WalletChanged: 'wallet.changed',
+  WalletRiskFlagged: 'wallet.risk_flagged',
 } as const;
 
 export const walletOpened = z.object({
@@ -19,7 +20,7 @@ export const walletChanged = z.object({
   memberId: id,
   /** The journal that moved the money. */
   journalId: id,
-  /** TOP_UP, TOP_UP_REFUND, DEBIT, REVERSAL. */
+  /** TOP_UP, TOP_UP_REFUND, DEBIT, REVERSAL, PAYMENT_HOLD, PAYMENT_RELEASE, PAYMENT_REFUND... */
   kind: z.string().min(1),
   /** The business record: top-up, refund or debit id. */
   reference: id,
@@ -32,7 +33,24 @@ export const walletChanged = z.object({
 });
 export type WalletChanged = z.infer<typeof walletChanged>;
 
+/** A payment broke a risk rule and was refused: ids and amounts only. */
+export const walletRiskFlagged = z.object({
+  memberId: id,
+  /** SINGLE_PAYMENT_CAP or DAILY_CAP. */
+  rule: z.string().min(1),
+  /** The cap, in fen. */
+  limit: fen.nonnegative(),
+  /** What was compared with it, in fen. */
+  attempted: fen.nonnegative(),
+  /** The order the payment was for. */
+  orderRef: z.string().min(1),
+  /** The payment, when the rule fired after it was recorded (a concurrent spend got there first). */
+  paymentId: z.string().nullable(),
+});
+export type WalletRiskFlagged = z.infer<typeof walletRiskFlagged>;
+
 export const walletEventSchemas = {
   [WalletEventType.WalletOpened]: walletOpened,
   [WalletEventType.WalletChanged]: walletChanged,
+  [WalletEventType.WalletRiskFlagged]: walletRiskFlagged,
 } as const;

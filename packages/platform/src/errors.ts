@@ -9,6 +9,10 @@ export const ErrorCode = {
   CONFLICT: 'CONFLICT',
   INSUFFICIENT_FUNDS: 'INSUFFICIENT_FUNDS',
   RATE_LIMITED: 'RATE_LIMITED',
+  /** A payment above the step-up threshold needs the member's PAYMENT one-time code. */
+  OTP_REQUIRED: 'OTP_REQUIRED',
+  /** A risk rule (caps, velocity) refused the operation. */
+  RISK_REJECTED: 'RISK_REJECTED',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -60,6 +60,14 @@ export interface ServiceModule<C extends ServiceConfig, L = object> {
   loaders?: (kit: ServiceKit<C>) => L;
   /** Idempotent seeding run at every start (bootstrap admin, default templates...). */
   onStart?: (kit: ServiceKit<C>) => Promise<void>;
+  /** Background loops (recovery, sweepers): started once the service is up, stopped first. */
+  workers?: (kit: ServiceKit<C>) => Worker[];
+}
+
+/** A background loop owned by a service. */
+export interface Worker {
+  start(): void | Promise<void>;
+  stop(): Promise<void>;
 }
 
 export interface ServiceApp<C extends ServiceConfig> {
@@ -124,6 +132,7 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
   let bus: Bus | undefined;
   let relay: OutboxRelay | undefined;
   let runners: ConsumerRunner[] = [];
+  let workers: Worker[] = [];
   let apollo: ApolloServer<ServiceContext<L>> | undefined;
   let http: Server | undefined;
 
@@ -224,11 +233,15 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
         },
       });
       const port = await listen(http, config.PORT, config.HOST);
+      workers = module.workers?.(kit) ?? [];
+      for (const worker of workers) await worker.start();
       const url = `http://127.0.0.1:${port}/graphql`;
       log.info({ url }, `${module.name} subgraph ready`);
       return { port, url };
     },
     async stop() {
+      for (const worker of workers) await worker.stop();
+      workers = [];
       if (http) await close(http);
       await apollo?.stop();
       for (const runner of runners) await runner.stop();

@@ -18,6 +18,12 @@ export const pointsConfigSchema = serviceConfigSchema(
     POINTS_EXPIRY_MONTHS: z.coerce.number().int().min(1).max(120).default(12),
     /** Members per transaction in the expiry job (each chunk commits on its own). */
     EXPIRY_BATCH_MEMBERS: z.coerce.number().int().min(1).max(10_000).default(500),
+    /** Seconds a checkout hold stays open when the caller gives no ttlSeconds; then it releases itself. */
+    HOLD_TTL_SECONDS: z.coerce.number().int().min(1).max(86_400).default(900),
+    /** How often this replica looks for expired holds, in ms; 0 turns the sweeper off (runHoldExpiry still works). */
+    HOLD_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
+    /** A refund of points already spent: DEBT (the available balance goes negative, later points repay it) or CAP_AT_ZERO (the rest is forgiven). */
+    REFUND_POLICY: z.enum(['DEBT', 'CAP_AT_ZERO']).default('DEBT'),
   },
 );
 

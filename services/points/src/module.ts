@@ -4,6 +4,8 @@ import { entities } from './entities';
 import { migrations } from './migrations';
 import { pointsConsumers } from './events';
 import { pointsLoaders, pointsResolvers, type PointsLoaders } from './resolvers';
+import { serveHoldRequests } from './events/responders/points-hold.responder';
+import { HoldSweeper } from './services/hold-sweeper';
 
 /** The points subgraph: points accounts and their append-only ledger; extends `Member { points }`. */
 export const serviceModule: ServiceModule<PointsConfig, PointsLoaders> = {
@@ -15,4 +17,9 @@ export const serviceModule: ServiceModule<PointsConfig, PointsLoaders> = {
   resolvers: pointsResolvers,
   consumers: pointsConsumers,
   loaders: pointsLoaders,
+  async onStart(kit) {
+    // Answers the checkout saga's hold/capture/release until the bus drains at stop().
+    serveHoldRequests(kit);
+  },
+  workers: (kit) => [new HoldSweeper(kit)],
 };

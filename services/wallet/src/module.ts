@@ -5,16 +5,23 @@ import { migrations } from './migrations';
 import { walletConsumers } from './events';
 import { walletLoaders, walletResolvers, type WalletLoaders } from './resolvers';
 import { ensureChainHead } from './services/ledger.service';
+import { checkoutDeps, type SagaHooks } from './services/checkout.service';
+import { PaymentRecovery } from './services/payment-recovery.service';
 
-/** The wallet subgraph: members' stored-value accounts and their double-entry journal; extends `Member { wallet }`. */
-export const serviceModule: ServiceModule<WalletConfig, WalletLoaders> = {
-  name: 'wallet',
-  stream: STREAMS.wallet,
-  entities,
-  migrations,
-  typeDefs: loadTypeDefs(new URL('../schema.graphql', import.meta.url)),
-  resolvers: walletResolvers,
-  consumers: walletConsumers,
-  loaders: walletLoaders,
-  onStart: (kit) => ensureChainHead(kit.ds.manager),
-};
+/** The wallet subgraph: members' stored-value accounts, their double-entry journal and checkout; extends `Member { wallet }`. */
+export function createWalletModule(opts: { hooks?: SagaHooks } = {}): ServiceModule<WalletConfig, WalletLoaders> {
+  return {
+    name: 'wallet',
+    stream: STREAMS.wallet,
+    entities,
+    migrations,
+    typeDefs: loadTypeDefs(new URL('../schema.graphql', import.meta.url)),
+    resolvers: (kit) => walletResolvers(kit, opts.hooks),
+    consumers: walletConsumers,
+    loaders: walletLoaders,
+    onStart: (kit) => ensureChainHead(kit.ds.manager),
+    workers: (kit) => [new PaymentRecovery(checkoutDeps(kit, opts.hooks ?? {}))],
+  };
+}
+
+export const serviceModule = createWalletModule();

@@ -5,7 +5,9 @@ import { AppError, ErrorCode } from '../errors';
 import { contextFromTraceparent, type Logger } from '../telemetry';
 
 /** The reply envelope of a NATS request/reply call: a result or a client-safe error. */
-export type RpcReply<T> = { ok: true; result: T } | { ok: false; error: { code: string; message: string } };
+export type RpcReply<T> =
+  | { ok: true; result: T }
+  | { ok: false; error: { code: string; message: string; extensions?: Record<string, unknown> } };
 
 /**
  * Answers requests on `name` (e.g. `rpc.member.verify_otp`) with a queue group, so replicas share
@@ -28,7 +30,8 @@ export function serveRequests<Req, Res>(
       reply = { ok: true, result };
     } catch (err) {
       if (err instanceof AppError) {
-        reply = { ok: false, error: { code: String(err.extensions.code), message: err.message } };
+        const { code, ...extensions } = err.extensions;
+        reply = { ok: false, error: { code: String(code), message: err.message, extensions } };
       } else if (err instanceof SyntaxError) {
         reply = { ok: false, error: { code: ErrorCode.BAD_USER_INPUT, message: 'Request is not JSON' } };
       } else {
@@ -53,6 +56,6 @@ export async function callRequest<Req, Res>(bus: Bus, name: string, request: Req
   if (carrier.traceparent) h.set('traceparent', carrier.traceparent);
   const msg = await bus.nc.request(bus.subject(name), JSON.stringify(request), { timeout: timeoutMs, headers: h });
   const reply = msg.json<RpcReply<Res>>();
-  if (!reply.ok) throw new AppError(reply.error.code, reply.error.message);
+  if (!reply.ok) throw new AppError(reply.error.code, reply.error.message, reply.error.extensions);
   return reply.result;
 }

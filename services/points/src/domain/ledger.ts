@@ -24,6 +24,12 @@ export const OtherReason = {
   ADJUSTMENT: 'ADJUSTMENT',
   /** The expiry job took lots past their expiry. */
   EXPIRY: 'EXPIRY',
+  /** A checkout hold: HOLD, its CAPTURE, or a RELEASE asked for by the caller. */
+  PAYMENT: 'PAYMENT',
+  /** A hold nobody resolved before its expiry released itself. */
+  HOLD_EXPIRED: 'HOLD_EXPIRED',
+  /** A refunded order took back (part of) the points it earned. */
+  REFUND: 'REFUND',
 } as const;
 
 /**
@@ -37,25 +43,45 @@ export const idempotencyKeys = {
   adjust: (key: string) => `adjust:${key}`,
   /** One EXPIRE entry per member per expiry run. */
   expire: (runId: string, memberId: string) => `expire:${runId}:${memberId}`,
+  /** A hold's three possible entries: each at most once, whoever (caller, sweeper) writes it. */
+  hold: (holdId: string) => `hold:${holdId}`,
+  capture: (holdId: string) => `capture:${holdId}`,
+  release: (holdId: string) => `release:${holdId}`,
+  /** One REVERSE entry per refund, however many events announce it. */
+  refund: (refundId: string) => `refund:${refundId}`,
 };
 
-/** The running totals an account keeps beside its ledger. */
+/**
+ * The running totals an account keeps beside its ledger, each the sum of a column of its entries:
+ * `balance` (amount) includes points on hold, `held` (held) is what open holds reserve.
+ */
 export interface AccountTotals {
   balance: number;
   lifetimeEarned: number;
+  held: number;
 }
 
-export const EMPTY_ACCOUNT: AccountTotals = { balance: 0, lifetimeEarned: 0 };
+export const EMPTY_ACCOUNT: AccountTotals = { balance: 0, lifetimeEarned: 0, held: 0 };
+
+/** Points the member can spend or reserve now: the balance less what open holds reserve; negative in debt. */
+export function availableOf(account: Pick<AccountTotals, 'balance' | 'held'>): number {
+  return account.balance - account.held;
+}
 
 /**
- * The totals after one entry: the balance moves by the signed amount, and only EARN counts
- * towards lifetime earnings. An entry never moves zero points.
+ * The totals after one entry: the balance moves by the signed `amount`, the points on hold by the
+ * signed `held`, and only EARN counts towards lifetime earnings. An entry always moves something:
+ * HOLD (held +n) and RELEASE (held -n) leave the balance alone, CAPTURE moves both (-n, -n).
  */
-export function applyEntry(account: AccountTotals, type: EntryType, amount: number): AccountTotals {
-  if (!Number.isSafeInteger(amount) || amount === 0) throw new RangeError(`an entry moves a whole, non-zero number of points, got ${amount}`);
+export function applyEntry(account: AccountTotals, type: EntryType, amount: number, held = 0): AccountTotals {
+  if (!Number.isSafeInteger(amount) || !Number.isSafeInteger(held) || (amount === 0 && held === 0)) {
+    throw new RangeError(`an entry moves a whole, non-zero number of points, got ${amount} (held ${held})`);
+  }
   if (type === EntryType.EARN && amount < 0) throw new RangeError(`EARN must be positive, got ${amount}`);
   const balance = account.balance + amount;
   const lifetimeEarned = account.lifetimeEarned + (type === EntryType.EARN ? amount : 0);
-  if (!Number.isSafeInteger(balance) || !Number.isSafeInteger(lifetimeEarned)) throw new RangeError('points balance overflow');
-  return { balance, lifetimeEarned };
+  const heldAfter = account.held + held;
+  if (heldAfter < 0) throw new RangeError(`points on hold cannot go below zero, got ${heldAfter}`);
+  if (!Number.isSafeInteger(balance) || !Number.isSafeInteger(lifetimeEarned) || !Number.isSafeInteger(heldAfter)) throw new RangeError('points balance overflow');
+  return { balance, lifetimeEarned, held: heldAfter };
 }

@@ -1,9 +1,12 @@
 import { IdempotencyKeyEntity } from '@membergraph/platform';
 import { EarnRulesEntity } from './earn-rules.entity';
+import { MemberStatusEntity } from './member-status.entity';
 import { MemberTierEntity } from './member-tier.entity';
 import { PointsAccountEntity } from './points-account.entity';
 import { PointsDrawEntity } from './points-draw.entity';
 import { PointsEntryEntity } from './points-entry.entity';
+import { PointsHoldEntity } from './points-hold.entity';
 import { PointsLotEntity } from './points-lot.entity';
+import { PointsRefundEntity } from './points-refund.entity';
 
-export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, MemberTierEntity, EarnRulesEntity, IdempotencyKeyEntity];
+export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, IdempotencyKeyEntity];

@@ -7,8 +7,10 @@ import { bigintColumn } from '@membergraph/platform';
  */
 export interface PointsAccountRow {
   memberId: string;
-  /** Sum of all entries; may go negative later (refund of spent points: debt). */
+  /** Sum of all entries' amounts, points on hold included; may go negative (refund of spent points: debt). */
   balance: number;
+  /** Sum of all entries' `held`: what open holds reserve. Available = balance - held. */
+  held: number;
   /** Sum of EARN entries only: what the member was ever given. */
   lifetimeEarned: number;
   updatedAt: Date;
@@ -21,6 +23,7 @@ export const PointsAccountEntity = new EntitySchema<PointsAccountRow>({
     memberId: { name: 'member_id', type: 'varchar', length: 26, primary: true },
     balance: { type: 'bigint', default: 0, transformer: bigintColumn },
     lifetimeEarned: { name: 'lifetime_earned', type: 'bigint', default: 0, transformer: bigintColumn },
+    held: { type: 'bigint', default: 0, transformer: bigintColumn },
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
   },
 });

@@ -1,7 +1,11 @@
 import { EntitySchema } from 'typeorm';
 import { bigintColumn } from '@membergraph/platform';
 
-/** How many points one debit entry (SPEND, negative ADJUST, EXPIRE) took from one lot. Append-only. */
+/**
+ * How many points one entry took from one lot: debits (SPEND, negative ADJUST, EXPIRE, REVERSE),
+ * HOLD (the reserved points). A RELEASE gives a hold's points back as negative draws on the same
+ * lots. A REVERSE that went into debt gains draws later, as new points repay it.
+ */
 export interface PointsDrawRow {
   entryId: string;
   lotId: string;

@@ -7,8 +7,10 @@ export interface PointsEntryRow {
   id: string;
   memberId: string;
   type: EntryType;
-  /** Signed change in points. */
+  /** Signed change in the balance. */
   amount: number;
+  /** Signed change in the points on hold: HOLD +n, CAPTURE and RELEASE -n, 0 for every other entry. */
+  held: number;
   /** The account balance right after this entry. */
   balanceAfter: number;
   reason: string;
@@ -30,6 +32,7 @@ export const PointsEntryEntity = new EntitySchema<PointsEntryRow>({
     memberId: { name: 'member_id', type: 'varchar', length: 26 },
     type: { type: 'varchar', length: 16 },
     amount: { type: 'bigint', transformer: bigintColumn },
+    held: { type: 'bigint', default: 0, transformer: bigintColumn },
     balanceAfter: { name: 'balance_after', type: 'bigint', transformer: bigintColumn },
     reason: { type: 'varchar', length: 32 },
     reference: { type: 'varchar', length: 128, nullable: true },

@@ -3,7 +3,9 @@ import { bigintColumn } from '@membergraph/platform';
 
 /**
  * Points credited by one entry (EARN or a positive ADJUST), spendable until `expiresAt`.
- * `remaining` only goes down: by debits (FIFO, recorded in points_draw) and by the expiry job.
+ * `remaining` goes down by debits and holds (FIFO, recorded in points_draw) and by the expiry job,
+ * and back up only when a hold is released (a negative draw of the RELEASE entry): the points
+ * return with the lot's original expiry.
  */
 export interface PointsLotRow {
   id: string;

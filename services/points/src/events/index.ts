@@ -3,8 +3,11 @@ import { STREAMS, type ConsumerDefinition, type ServiceKit } from '@membergraph/
 import type { PointsConfig } from '../config';
 import { memberRegisteredHandler } from './handlers/member-registered.handler';
 import { orderCompletedHandler } from './handlers/order-completed.handler';
+import { orderRefundedHandler } from './handlers/order-refunded.handler';
+import { memberTierChangedHandler } from './handlers/member-tier-changed.handler';
+import { memberStatusChangedHandler } from './handlers/member-status-changed.handler';
 
-/** What the points service listens to: registrations and completed orders from the member stream. */
+/** What the points service listens to on the member stream: registrations, orders and refunds, tier and status changes. */
 export function pointsConsumers(kit: ServiceKit<PointsConfig>): ConsumerDefinition[] {
   return [
     {
@@ -13,6 +16,9 @@ export function pointsConsumers(kit: ServiceKit<PointsConfig>): ConsumerDefiniti
       handlers: {
         [EventType.MemberRegistered]: memberRegisteredHandler(kit),
         [EventType.OrderCompleted]: orderCompletedHandler(kit),
+        [EventType.OrderRefunded]: orderRefundedHandler(kit),
+        [EventType.MemberTierChanged]: memberTierChangedHandler(),
+        [EventType.MemberStatusChanged]: memberStatusChangedHandler(),
       },
     },
   ];

@@ -4,6 +4,7 @@ import type { GraphQLResolveInfo, GraphQLScalarType, GraphQLScalarTypeConfig } f
 import type { MemberRef, PointsAccountRef, Ctx } from '../resolvers/context';
 import type { PointsEntryRow } from '../entities/points-entry.entity';
 import type { EarnRulesView } from '../services/earn-rules.service';
+import type { PointsHoldRow } from '../entities/points-hold.entity';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -108,6 +109,20 @@ export type ExpiringPoints = {
   expiresAt: Scalars['DateTime']['output'];
 };
 
+/** A hold to make. */
+export type HoldPointsInput = {
+  /** Points to reserve (1-100,000,000). */
+  amount: Scalars['Int']['input'];
+  /** The caller's key for this hold (1-100 printable ASCII characters). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The member whose points to reserve. */
+  memberId: Scalars['ID']['input'];
+  /** What the hold is for, e.g. the payment id (1-128 characters). */
+  reference: Scalars['String']['input'];
+  /** Seconds until the hold releases itself (1-86400); config HOLD_TTL_SECONDS when left out. */
+  ttlSeconds?: InputMaybe<Scalars['Int']['input']>;
+};
+
 /** A member of the brand's loyalty programme. */
 export type Member = {
   __typename?: 'Member';
@@ -127,6 +142,29 @@ export type Mutation = {
    */
   adjustPoints: PointsEntry;
   /**
+   * Spends a hold's points (exactly the lots it reserved). Capturing a captured hold returns it again;
+   * a released or expired hold is CONFLICT. A client may resolve only its own holds (ADMIN any).
+   */
+  capturePointsHold: PointsHold;
+  /**
+   * Reserves points for a checkout, FIFO from the lots; they stay in the balance but leave `available`
+   * until the hold is captured, released or expires (after ttlSeconds, default config HOLD_TTL_SECONDS).
+   * INSUFFICIENT_FUNDS beyond the available points; FORBIDDEN for a FROZEN, BLACKLISTED or ERASED member.
+   * Same idempotencyKey + same input returns the first hold; another input is CONFLICT.
+   * An INTEGRATION client with scope points:hold, or ADMIN.
+   */
+  holdPoints: PointsHold;
+  /**
+   * Gives a hold's points back to the lots they came from, with their original expiry. Releasing a
+   * released or expired hold returns it again; a captured hold is CONFLICT. Same callers as capture.
+   */
+  releasePointsHold: PointsHold;
+  /**
+   * Releases (status EXPIRED) every hold still open whose expiry is at or before `asOf`; the sweeper
+   * does the same every HOLD_SWEEP_INTERVAL_MS. Safe to re-run. ADMIN.
+   */
+  runHoldExpiry: PointsHoldExpiryRun;
+  /**
    * Expires every lot whose expiry is at or before `asOf`: one EXPIRE entry and one `points.expired`
    * event per member per run. Safe to re-run: a second run for the same day finds nothing. ADMIN.
    */
@@ -138,6 +176,26 @@ export type Mutation = {
 
 export type MutationAdjustPointsArgs = {
   input: AdjustPointsInput;
+};
+
+
+export type MutationCapturePointsHoldArgs = {
+  input: ResolvePointsHoldInput;
+};
+
+
+export type MutationHoldPointsArgs = {
+  input: HoldPointsInput;
+};
+
+
+export type MutationReleasePointsHoldArgs = {
+  input: ResolvePointsHoldInput;
+};
+
+
+export type MutationRunHoldExpiryArgs = {
+  asOf: Scalars['DateTime']['input'];
 };
 
 
@@ -162,10 +220,14 @@ export type PageInfo = {
 /** A member's points: balance and the ledger it is the sum of. */
 export type PointsAccount = {
   __typename?: 'PointsAccount';
-  /** Spendable points: the sum of all ledger entries. */
+  /** Points that can be spent or held now: balance - held. Negative while a refund's debt is unpaid. */
+  available: Scalars['Int']['output'];
+  /** The sum of all ledger entries: points owned, those on hold for a checkout included; negative in debt. */
   balance: Scalars['Int']['output'];
   /** Points that will expire within `days` days (1-366), per expiry instant, soonest first. */
   expiringSoon: Array<ExpiringPoints>;
+  /** Points reserved by open checkout holds (part of the balance, not available). */
+  held: Scalars['Int']['output'];
   /** Ledger entries, newest first; only entries of `type` when given. */
   history: PointsEntryConnection;
   /** Points ever earned (EARN entries), whatever happened to them since. */
@@ -214,10 +276,14 @@ export type PointsAuditKind =
   | 'BALANCE'
   /** The latest entry's balanceAfter is not the balance. */
   | 'BALANCE_AFTER'
+  /** The unpaid part of refund reversals is not the account's debt (held - balance, when positive). */
+  | 'DEBT'
   /** What lots gave up is not what the draws record. */
   | 'DRAWS'
   /** A debit entry's draws do not add up to it. */
   | 'ENTRY_DRAWS'
+  /** The points on hold are not the sum of the entries' held, or not what the open holds reserve. */
+  | 'HELD'
   /** Issued is not balance + spent + expired + reversed. */
   | 'ISSUED'
   /** Lifetime earned is not the sum of EARN entries. */
@@ -230,12 +296,14 @@ export type PointsAuditKind =
 /** One append-only change to a points account. */
 export type PointsEntry = {
   __typename?: 'PointsEntry';
-  /** Signed change in points. */
+  /** Signed change in the balance (0 for HOLD and RELEASE). */
   amount: Scalars['Int']['output'];
   /** Balance right after this entry. */
   balanceAfter: Scalars['Int']['output'];
   /** When it was written. */
   createdAt: Scalars['DateTime']['output'];
+  /** Signed change in the points on hold: HOLD +n, CAPTURE and RELEASE -n, 0 otherwise. */
+  held: Scalars['Int']['output'];
   /** Sortable unique id. */
   id: Scalars['ID']['output'];
   /** The operator's own words (the reason given for an adjustment). */
@@ -244,7 +312,7 @@ export type PointsEntry = {
   operator: Maybe<Scalars['String']['output']>;
   /** Why (WELCOME, ORDER, ADJUSTMENT, EXPIRY...). */
   reason: Scalars['String']['output'];
-  /** What it refers to (order id, event id, expiry run id...). */
+  /** What it refers to (order id, event id, expiry run id, hold id...). */
   reference: Maybe<Scalars['String']['output']>;
   /** What kind of change. */
   type: PointsEntryType;
@@ -294,12 +362,63 @@ export type PointsExpiryRun = {
   runId: Scalars['ID']['output'];
 };
 
+/** Points reserved for a checkout. */
+export type PointsHold = {
+  __typename?: 'PointsHold';
+  /** Points reserved. */
+  amount: Scalars['Int']['output'];
+  /** When it was made. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When it releases itself if still HELD. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** Sortable unique id. */
+  id: Scalars['ID']['output'];
+  /** The member whose points are held. */
+  memberId: Scalars['ID']['output'];
+  /** What the hold is for (e.g. the payment id). */
+  reference: Scalars['String']['output'];
+  /** When it was captured, released or expired. */
+  resolvedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Where it stands. */
+  status: PointsHoldStatus;
+};
+
+/** What one hold expiry run did. */
+export type PointsHoldExpiryRun = {
+  __typename?: 'PointsHoldExpiryRun';
+  /** The cut-off: holds expiring at or before it were released. */
+  asOf: Scalars['DateTime']['output'];
+  /** Holds that expired. */
+  holdsExpired: Scalars['Int']['output'];
+  /** Points given back to their lots. */
+  pointsReleased: Scalars['Int']['output'];
+  /** The run's id. */
+  runId: Scalars['ID']['output'];
+};
+
+/** A checkout hold's state; it leaves HELD once. */
+export type PointsHoldStatus =
+  /** Spent. */
+  | 'CAPTURED'
+  /** Given back because nobody resolved it before its expiry. */
+  | 'EXPIRED'
+  /** Points reserved, waiting for capture or release. */
+  | 'HELD'
+  /** Given back on request. */
+  | 'RELEASED';
+
 export type Query = {
   __typename?: 'Query';
   /** The earning rules in force (the config's defaults until first saved). ADMIN or OPERATOR. */
   earnRules: EarnRules;
   /** Checks the ledger's invariants over every points account. ADMIN or FINANCE. */
   pointsAudit: PointsAudit;
+};
+
+/** The hold to capture or release. */
+export type ResolvePointsHoldInput = {
+  /** The hold's id. */
+  holdId: Scalars['ID']['input'];
 };
 
 /** A tier's earning multiplier. */
@@ -426,6 +545,7 @@ export type ResolversTypes = {
   EarnRules: ResolverTypeWrapper<EarnRulesView>;
   EarnRulesInput: EarnRulesInput;
   ExpiringPoints: ResolverTypeWrapper<ExpiringPoints>;
+  HoldPointsInput: HoldPointsInput;
   Member: ResolverTypeWrapper<MemberRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
@@ -438,7 +558,11 @@ export type ResolversTypes = {
   PointsEntryEdge: ResolverTypeWrapper<Omit<PointsEntryEdge, 'node'> & { node: ResolversTypes['PointsEntry'] }>;
   PointsEntryType: PointsEntryType;
   PointsExpiryRun: ResolverTypeWrapper<PointsExpiryRun>;
+  PointsHold: ResolverTypeWrapper<PointsHoldRow>;
+  PointsHoldExpiryRun: ResolverTypeWrapper<PointsHoldExpiryRun>;
+  PointsHoldStatus: PointsHoldStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  ResolvePointsHoldInput: ResolvePointsHoldInput;
   TierMultiplier: ResolverTypeWrapper<TierMultiplier>;
   TierMultiplierInput: TierMultiplierInput;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
@@ -459,6 +583,7 @@ export type ResolversParentTypes = {
   EarnRules: EarnRulesView;
   EarnRulesInput: EarnRulesInput;
   ExpiringPoints: ExpiringPoints;
+  HoldPointsInput: HoldPointsInput;
   Member: MemberRef;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
@@ -469,7 +594,10 @@ export type ResolversParentTypes = {
   PointsEntryConnection: Omit<PointsEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['PointsEntryEdge']> };
   PointsEntryEdge: Omit<PointsEntryEdge, 'node'> & { node: ResolversParentTypes['PointsEntry'] };
   PointsExpiryRun: PointsExpiryRun;
+  PointsHold: PointsHoldRow;
+  PointsHoldExpiryRun: PointsHoldExpiryRun;
   Query: Record<PropertyKey, never>;
+  ResolvePointsHoldInput: ResolvePointsHoldInput;
   TierMultiplier: TierMultiplier;
   TierMultiplierInput: TierMultiplierInput;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
@@ -528,6 +656,10 @@ export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParen
 
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   adjustPoints?: Resolver<ResolversTypes['PointsEntry'], ParentType, ContextType, RequireFields<MutationAdjustPointsArgs, 'input'>>;
+  capturePointsHold?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationCapturePointsHoldArgs, 'input'>>;
+  holdPoints?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationHoldPointsArgs, 'input'>>;
+  releasePointsHold?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationReleasePointsHoldArgs, 'input'>>;
+  runHoldExpiry?: Resolver<ResolversTypes['PointsHoldExpiryRun'], ParentType, ContextType, RequireFields<MutationRunHoldExpiryArgs, 'asOf'>>;
   runPointsExpiry?: Resolver<ResolversTypes['PointsExpiryRun'], ParentType, ContextType, RequireFields<MutationRunPointsExpiryArgs, 'asOf'>>;
   updateEarnRules?: Resolver<ResolversTypes['EarnRules'], ParentType, ContextType, RequireFields<MutationUpdateEarnRulesArgs, 'input'>>;
 };
@@ -538,8 +670,10 @@ export type PageInfoResolvers<ContextType = Ctx, ParentType extends ResolversPar
 };
 
 export type PointsAccountResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsAccount'] = ResolversParentTypes['PointsAccount']> = {
+  available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   balance?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   expiringSoon?: Resolver<Array<ResolversTypes['ExpiringPoints']>, ParentType, ContextType, RequireFields<PointsAccountExpiringSoonArgs, 'days'>>;
+  held?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   history?: Resolver<ResolversTypes['PointsEntryConnection'], ParentType, ContextType, RequireFields<PointsAccountHistoryArgs, 'first'>>;
   lifetimeEarned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
@@ -560,6 +694,7 @@ export type PointsEntryResolvers<ContextType = Ctx, ParentType extends Resolvers
   amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   balanceAfter?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  held?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   operator?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -583,6 +718,24 @@ export type PointsExpiryRunResolvers<ContextType = Ctx, ParentType extends Resol
   lotsExpired?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   membersAffected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   pointsExpired?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
+export type PointsHoldResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsHold'] = ResolversParentTypes['PointsHold']> = {
+  amount?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reference?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  resolvedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PointsHoldStatus'], ParentType, ContextType>;
+};
+
+export type PointsHoldExpiryRunResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsHoldExpiryRun'] = ResolversParentTypes['PointsHoldExpiryRun']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  holdsExpired?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointsReleased?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
@@ -619,6 +772,8 @@ export type Resolvers<ContextType = Ctx> = {
   PointsEntryConnection?: PointsEntryConnectionResolvers<ContextType>;
   PointsEntryEdge?: PointsEntryEdgeResolvers<ContextType>;
   PointsExpiryRun?: PointsExpiryRunResolvers<ContextType>;
+  PointsHold?: PointsHoldResolvers<ContextType>;
+  PointsHoldExpiryRun?: PointsHoldExpiryRunResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   TierMultiplier?: TierMultiplierResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;

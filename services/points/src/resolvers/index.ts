@@ -1,4 +1,4 @@
-import { ADMIN_ONLY, Role, STAFF_READ, badField, requireMemberAccess, requirePermission, type ServiceKit } from '@membergraph/platform';
+import { ADMIN_ONLY, Role, STAFF_READ, badField, requireMemberAccess, requirePermission, type Principal, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import type { Resolvers } from '../generated/graphql';
 import { adjustPoints } from '../services/points-adjustment.service';
@@ -6,10 +6,16 @@ import { auditPoints } from '../services/points-audit.service';
 import { currentEarnRules, updateEarnRules } from '../services/earn-rules.service';
 import { runPointsExpiry } from '../services/points-expiry.service';
 import { expiringSoon, historyPage } from '../services/points-ledger.service';
+import { captureHold, holdPoints, releaseHold, runHoldExpiry, type HoldCaller } from '../services/points-hold.service';
 
 const MANAGE_RULES = { roles: [Role.OPERATOR] };
 const ADJUST = { roles: [Role.SUPPORT] };
 const AUDIT = { roles: [Role.FINANCE] };
+/** Checkout holds: integration clients with the scope (POS, e-commerce checkouts), and ADMIN. */
+const HOLD = { scopes: ['points:hold'] };
+
+/** A GraphQL caller resolves only its own holds, unless ADMIN. */
+const holdCaller = (p: Principal): HoldCaller => ({ id: p.sub, anyHold: p.roles.includes(Role.ADMIN) });
 
 export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
   return {
@@ -36,6 +42,24 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
         const operator = requirePermission(ctx, ADMIN_ONLY);
         return runPointsExpiry(kit, asOf, operator.sub);
       },
+      holdPoints: (_, { input }, ctx) => {
+        const caller = holdCaller(requirePermission(ctx, HOLD));
+        // GraphQL keys are shorter than the contract's so the caller's namespace fits beside them.
+        if (input.idempotencyKey.trim().length > 100) throw badField('idempotencyKey', 'idempotencyKey must be 1-100 printable ASCII characters');
+        return kit.uow((em) => holdPoints(kit, em, caller, input));
+      },
+      capturePointsHold: (_, { input }, ctx) => {
+        const caller = holdCaller(requirePermission(ctx, HOLD));
+        return kit.uow((em) => captureHold(kit, em, caller, input.holdId));
+      },
+      releasePointsHold: (_, { input }, ctx) => {
+        const caller = holdCaller(requirePermission(ctx, HOLD));
+        return kit.uow((em) => releaseHold(kit, em, caller, input.holdId));
+      },
+      runHoldExpiry: (_, { asOf }, ctx) => {
+        const operator = requirePermission(ctx, ADMIN_ONLY);
+        return runHoldExpiry(kit, asOf, operator.sub);
+      },
     },
     Member: {
       // The reference carries only the id; `points` checks who is asking before anything is read.
@@ -49,6 +73,11 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
       // No account yet (the welcome event is still on its way): nothing earned, nothing owed.
       balance: async (account, _, ctx) => (await ctx.loaders.account.load(account.memberId))?.balance ?? 0,
       lifetimeEarned: async (account, _, ctx) => (await ctx.loaders.account.load(account.memberId))?.lifetimeEarned ?? 0,
+      held: async (account, _, ctx) => (await ctx.loaders.account.load(account.memberId))?.held ?? 0,
+      available: async (account, _, ctx) => {
+        const row = await ctx.loaders.account.load(account.memberId);
+        return row ? row.balance - row.held : 0;
+      },
       expiringSoon: (account, { days }) => {
         const n = days ?? 30;
         if (!Number.isInteger(n) || n < 1 || n > 366) throw badField('days', 'days must be between 1 and 366');

@@ -6,6 +6,7 @@ import { PointsAccountEntity } from '../entities/points-account.entity';
 import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
 import { EntryType, OtherReason, idempotencyKeys } from '../domain/ledger';
 import { creditPoints, debitPoints } from './points-ledger.service';
+import { assertMayDebit } from './member-status.service';
 
 export interface AdjustInput {
   memberId: string;
@@ -32,8 +33,9 @@ export function checkAdjustInput(input: AdjustInput): AdjustInput {
 }
 
 /**
- * SUPPORT/ADMIN compensation or correction: a positive delta opens a lot, a negative one draws
- * FIFO and never takes the balance below zero. The entry carries the operator and their reason.
+ * SUPPORT/ADMIN compensation or correction: a positive delta opens a lot (repaying any debt
+ * first), a negative one draws FIFO and never takes more than is available (held points are not);
+ * FORBIDDEN for a FROZEN, BLACKLISTED or ERASED member. The entry carries the operator and their reason.
  * Same key + same input returns the first entry; a different input under the key is CONFLICT.
  */
 export async function adjustPoints(kit: ServiceKit<PointsConfig>, em: EntityManager, operator: string, raw: AdjustInput, at = new Date()): Promise<PointsEntryRow> {
@@ -55,6 +57,7 @@ export async function adjustPoints(kit: ServiceKit<PointsConfig>, em: EntityMana
       note: input.reason,
       at,
     };
+    if (input.delta < 0) await assertMayDebit(em, input.memberId);
     const entry =
       input.delta > 0 ? await creditPoints(kit, em, { ...common, amount: input.delta }) : await debitPoints(kit, em, { ...common, amount: -input.delta });
     if (!entry) throw new Error(`adjustment ${input.idempotencyKey} is in the ledger without its idempotency record`);

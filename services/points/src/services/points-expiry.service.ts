@@ -62,6 +62,7 @@ async function expireChunk(kit: ServiceKit<PointsConfig>, em: EntityManager, run
       memberId: d.member_id,
       type: EntryType.EXPIRE,
       amount: -points,
+      held: 0,
       balanceAfter: (balances.get(d.member_id) ?? 0) - points,
       reason: OtherReason.EXPIRY,
       reference: runId,

@@ -14,12 +14,12 @@ import {
 import { EventType, checkedData } from '@membergraph/contracts';
 import { expiryPolicyOf, type PointsConfig } from '../config';
 import { PointsAccountEntity, type PointsAccountRow } from '../entities/points-account.entity';
-import { PointsDrawEntity } from '../entities/points-draw.entity';
 import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
 import { PointsLotEntity, type PointsLotRow } from '../entities/points-lot.entity';
 import { expiryFor } from '../domain/expiry';
-import { EntryType, applyEntry, type AccountTotals, type EarnReason } from '../domain/ledger';
+import { EntryType, applyEntry, availableOf, type AccountTotals, type EarnReason } from '../domain/ledger';
 import { NotEnoughInLotsError, pickLots } from '../domain/lots';
+import { allocateRepayment, type Debt } from '../domain/refunds';
 
 export interface EarnInput {
   memberId: string;
@@ -57,17 +57,69 @@ export interface DebitInput {
   at?: Date;
 }
 
-export const insufficientFunds = (balance: number, asked: number) =>
-  new AppError(ErrorCode.INSUFFICIENT_FUNDS, `The account holds ${balance} points, ${asked} asked`, { balance, asked });
+export const insufficientFunds = (available: number, asked: number) =>
+  new AppError(ErrorCode.INSUFFICIENT_FUNDS, `The account has ${available} points available, ${asked} asked`, { available, asked });
 
 /** The member's account, created if missing, locked for the rest of the transaction. */
-async function lockAccount(em: EntityManager, memberId: string): Promise<AccountTotals> {
-  const account = await lockOrCreate(em, PointsAccountEntity, { memberId, balance: 0, lifetimeEarned: 0, updatedAt: new Date() });
-  return { balance: account.balance, lifetimeEarned: account.lifetimeEarned };
+export async function lockAccount(em: EntityManager, memberId: string): Promise<AccountTotals> {
+  const account = await lockOrCreate(em, PointsAccountEntity, { memberId, balance: 0, held: 0, lifetimeEarned: 0, updatedAt: new Date() });
+  return { balance: account.balance, lifetimeEarned: account.lifetimeEarned, held: account.held };
+}
+
+/** The member's lots that still hold points, in spending order (call with the account locked). */
+export function spendableLots(em: EntityManager, memberId: string): Promise<PointsLotRow[]> {
+  return em.getRepository(PointsLotEntity).find({
+    where: { memberId, remaining: MoreThan(0) },
+    order: { expiresAt: 'ASC', earnedAt: 'ASC', id: 'ASC' },
+  });
+}
+
+/**
+ * Records that `entryId` took `draws` from the member's lots and lowers the lots by as much, in two
+ * statements. A repeated (entry, lot) pair adds to the draw: a debt is repaid from a lot piece by piece.
+ * Negative draws give points back (RELEASE).
+ */
+export async function recordDraws(em: EntityManager, memberId: string, draws: ReadonlyArray<{ entryId: string; lotId: string; amount: number }>): Promise<void> {
+  if (!draws.length) return;
+  await em.query(
+    `INSERT INTO points_draw (entry_id, lot_id, member_id, amount) VALUES ${draws.map(() => '(?, ?, ?, ?)').join(', ')}
+     ON DUPLICATE KEY UPDATE amount = amount + VALUES(amount)`,
+    draws.flatMap((d) => [d.entryId, d.lotId, memberId, d.amount]),
+  );
+  const perLot = new Map<string, number>();
+  for (const d of draws) perLot.set(d.lotId, (perLot.get(d.lotId) ?? 0) + d.amount);
+  // One statement for all the lots drawn from.
+  await em.query(
+    `UPDATE points_lot SET remaining = remaining - CASE id ${[...perLot].map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (?)`,
+    [...[...perLot].flatMap(([lotId, amount]) => [lotId, amount]), [...perLot.keys()]],
+  );
+}
+
+/** Debit entries (REVERSE) that took more than the lots held, oldest first, with what each still owes. */
+export async function outstandingDebts(em: EntityManager, memberId: string): Promise<Debt[]> {
+  const rows: Array<{ id: string; owed: string }> = await em.query(
+    `SELECT e.id, -e.amount - COALESCE(SUM(d.amount), 0) AS owed
+       FROM points_entry e LEFT JOIN points_draw d ON d.entry_id = e.id
+      WHERE e.member_id = ? AND e.type = 'REVERSE'
+      GROUP BY e.id, e.amount HAVING owed > 0 ORDER BY e.id`,
+    [memberId],
+  );
+  return rows.map((r) => ({ entryId: r.id, owed: Number(r.owed) }));
+}
+
+/**
+ * New points (a credit, a released hold) repay debt first: `amount` points are taken from the
+ * lots FIFO and recorded as draws of the entries that went into debt. The balance does not move
+ * (the debt is already in it); only the lots catch up with it. Call with the account locked.
+ */
+export async function repayDebt(em: EntityManager, memberId: string, amount: number): Promise<void> {
+  if (amount <= 0) return;
+  const draws = pickLots(await spendableLots(em, memberId), amount);
+  await recordDraws(em, memberId, allocateRepayment(draws, await outstandingDebts(em, memberId)));
 }
 
 /** Inserts `entry`; false when its idempotency key is already in the ledger. */
-async function appendEntry(em: EntityManager, entry: PointsEntryRow): Promise<boolean> {
+export async function appendEntry(em: EntityManager, entry: PointsEntryRow): Promise<boolean> {
   try {
     await em.getRepository(PointsEntryEntity).insert(entry);
     return true;
@@ -92,6 +144,7 @@ export async function creditPoints(kit: ServiceKit<PointsConfig>, em: EntityMana
     memberId: input.memberId,
     type: input.type,
     amount: input.amount,
+    held: 0,
     balanceAfter: after.balance,
     reason: input.reason,
     reference: input.reference,
@@ -116,6 +169,9 @@ export async function creditPoints(kit: ServiceKit<PointsConfig>, em: EntityMana
     earnedAt: at,
     expiresAt: expiryFor(at, expiryPolicyOf(kit.config)),
   });
+  // In debt, the new lot pays it off first: the member can spend only what is left over.
+  const available = availableOf(before);
+  if (available < 0) await repayDebt(em, input.memberId, Math.min(input.amount, -available));
   await em.getRepository(PointsAccountEntity).update({ memberId: input.memberId }, { balance: after.balance, lifetimeEarned: after.lifetimeEarned, updatedAt: at });
   if (input.type === EntryType.EARN) {
     await kit.publish(
@@ -158,7 +214,8 @@ async function publishAdjusted(kit: ServiceKit<PointsConfig>, em: EntityManager,
 }
 
 /**
- * Takes points from the account: never below zero (INSUFFICIENT_FUNDS), drawing from the lots that
+ * Takes points from the account: never more than is available (INSUFFICIENT_FUNDS; points on
+ * hold are not available), drawing from the lots that
  * expire soonest first and recording every draw. Lots past their expiry that no run has taken yet
  * are still part of the balance, so they are spent first rather than lost.
  */
@@ -166,18 +223,16 @@ export async function debitPoints(kit: ServiceKit<PointsConfig>, em: EntityManag
   const at = input.at ?? new Date();
   // The account lock serialises every writer of this member's lots (credits, debits, expiry runs).
   const before = await lockAccount(em, input.memberId);
-  if (before.balance < input.amount) throw insufficientFunds(before.balance, input.amount);
+  // Points on hold are promised to a checkout: only the available rest can be taken.
+  const available = availableOf(before);
+  if (available < input.amount) throw insufficientFunds(available, input.amount);
   const after = applyEntry(before, input.type, -input.amount);
-  const lots = await em.getRepository(PointsLotEntity).find({
-    where: { memberId: input.memberId, remaining: MoreThan(0) },
-    order: { expiresAt: 'ASC', earnedAt: 'ASC', id: 'ASC' },
-  });
   let draws;
   try {
-    draws = pickLots(lots, input.amount);
+    draws = pickLots(await spendableLots(em, input.memberId), input.amount);
   } catch (err) {
     // The balance said yes and the lots say no: the ledger is inconsistent; refuse rather than guess.
-    if (err instanceof NotEnoughInLotsError) throw new Error(`points lots of ${input.memberId} hold ${err.available}, balance ${before.balance}: run pointsAudit`);
+    if (err instanceof NotEnoughInLotsError) throw new Error(`points lots of ${input.memberId} hold ${err.available}, available ${available}: run pointsAudit`);
     throw err;
   }
   const entry: PointsEntryRow = {
@@ -185,6 +240,7 @@ export async function debitPoints(kit: ServiceKit<PointsConfig>, em: EntityManag
     memberId: input.memberId,
     type: input.type,
     amount: -input.amount,
+    held: 0,
     balanceAfter: after.balance,
     reason: input.reason,
     reference: input.reference,
@@ -194,12 +250,7 @@ export async function debitPoints(kit: ServiceKit<PointsConfig>, em: EntityManag
     createdAt: at,
   };
   if (!(await appendEntry(em, entry))) throw new AppError(ErrorCode.CONFLICT, `ledger entry ${input.idempotencyKey} already exists`);
-  await em.getRepository(PointsDrawEntity).insert(draws.map((d) => ({ entryId: entry.id, lotId: d.lotId, memberId: input.memberId, amount: d.amount })));
-  // One statement for all the lots drawn from.
-  await em.query(
-    `UPDATE points_lot SET remaining = remaining - CASE id ${draws.map(() => 'WHEN ? THEN ?').join(' ')} END WHERE id IN (?)`,
-    [...draws.flatMap((d) => [d.lotId, d.amount]), draws.map((d) => d.lotId)],
-  );
+  await recordDraws(em, input.memberId, draws.map((d) => ({ ...d, entryId: entry.id })));
   await em.getRepository(PointsAccountEntity).update({ memberId: input.memberId }, { balance: after.balance, updatedAt: at });
   if (input.type === EntryType.ADJUST) await publishAdjusted(kit, em, entry);
   return entry;

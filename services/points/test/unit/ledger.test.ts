@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { EMPTY_ACCOUNT, EntryType, applyEntry, idempotencyKeys, type AccountTotals } from '../../src/domain/ledger';
+import { EMPTY_ACCOUNT, EntryType, applyEntry, availableOf, idempotencyKeys, type AccountTotals } from '../../src/domain/ledger';
 
 const entry = fc.record({
   type: fc.constantFrom(...Object.values(EntryType)),
@@ -25,7 +25,17 @@ describe('applyEntry', () => {
   });
 
   it('lets a non-EARN entry take the balance below zero (debt) without touching lifetime earnings', () => {
-    expect(applyEntry({ balance: 10, lifetimeEarned: 10 }, EntryType.REVERSE, -30)).toEqual({ balance: -20, lifetimeEarned: 10 });
+    expect(applyEntry({ balance: 10, lifetimeEarned: 10, held: 0 }, EntryType.REVERSE, -30)).toEqual({ balance: -20, lifetimeEarned: 10, held: 0 });
+  });
+
+  it('moves the points on hold without the balance for HOLD and RELEASE, and both for CAPTURE', () => {
+    const held = applyEntry({ balance: 100, lifetimeEarned: 100, held: 0 }, EntryType.HOLD, 0, 30);
+    expect(held).toEqual({ balance: 100, lifetimeEarned: 100, held: 30 });
+    expect(availableOf(held)).toBe(70);
+    expect(applyEntry(held, EntryType.CAPTURE, -30, -30)).toEqual({ balance: 70, lifetimeEarned: 100, held: 0 });
+    expect(applyEntry(held, EntryType.RELEASE, 0, -30)).toEqual({ balance: 100, lifetimeEarned: 100, held: 0 });
+    expect(() => applyEntry(held, EntryType.RELEASE, 0, -31)).toThrow(RangeError);
+    expect(() => applyEntry(held, EntryType.HOLD, 0, 0)).toThrow(RangeError);
   });
 });
 

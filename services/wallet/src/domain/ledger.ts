@@ -23,6 +23,8 @@ export const SystemAccount = {
   SV_LIABILITY: 'SV_LIABILITY',
   /** Balance spent by members, awaiting settlement with the stores/orders it paid. */
   SPEND_CLEARING: 'SPEND_CLEARING',
+  /** Balance held by unfinished checkouts: out of the member's reach, not yet spent. */
+  PAYMENT_HOLD: 'PAYMENT_HOLD',
 } as const;
 export type SystemAccount = (typeof SystemAccount)[keyof typeof SystemAccount];
 
@@ -45,6 +47,14 @@ export const JournalKind = {
   DEBIT: 'DEBIT',
   /** A correction: the exact negation of an earlier journal. */
   REVERSAL: 'REVERSAL',
+  /** A checkout holds balance: it leaves the member's sub-balances for PAYMENT_HOLD. */
+  PAYMENT_HOLD: 'PAYMENT_HOLD',
+  /** A checkout completed: the held balance is spent (system accounts only). */
+  PAYMENT_CAPTURE: 'PAYMENT_CAPTURE',
+  /** A checkout failed: the held balance goes back to the sub-balances it came from. */
+  PAYMENT_RELEASE: 'PAYMENT_RELEASE',
+  /** A captured payment refunded (in part): spent balance goes back to its sub-balances. */
+  PAYMENT_REFUND: 'PAYMENT_REFUND',
 } as const;
 export type JournalKind = (typeof JournalKind)[keyof typeof JournalKind];
 
@@ -151,6 +161,34 @@ export function debitPostings(memberId: string, split: WalletBalances): Posting[
     mem(memberId, MemberAccount.PRINCIPAL, -split.principal),
     mem(memberId, MemberAccount.BONUS, -split.bonus),
   ]);
+}
+
+/** A checkout's hold of a split taken by {@link planDebit}: the member's money moves to PAYMENT_HOLD. */
+export function paymentHoldPostings(memberId: string, split: WalletBalances): Posting[] {
+  const amount = split.principal + split.bonus;
+  assertFen('amount', amount, 1);
+  return nonZero([
+    sys(SystemAccount.PAYMENT_HOLD, amount),
+    sys(SystemAccount.SV_LIABILITY, -amount),
+    mem(memberId, MemberAccount.PRINCIPAL, -split.principal),
+    mem(memberId, MemberAccount.BONUS, -split.bonus),
+  ]);
+}
+
+/** Capturing a hold of `amount`: spent, awaiting settlement like any debit. */
+export function paymentCapturePostings(amount: number): Posting[] {
+  assertFen('amount', amount, 1);
+  return [sys(SystemAccount.PAYMENT_HOLD, -amount), sys(SystemAccount.SPEND_CLEARING, amount)];
+}
+
+/** Releasing a hold: the exact way back of {@link paymentHoldPostings}. */
+export function paymentReleasePostings(memberId: string, split: WalletBalances): Posting[] {
+  return reversalPostings(paymentHoldPostings(memberId, split));
+}
+
+/** Refunding spent balance to the sub-balances it came from (split by splitPaymentRefund). */
+export function paymentRefundPostings(memberId: string, split: WalletBalances): Posting[] {
+  return reversalPostings(debitPostings(memberId, split));
 }
 
 /** A correcting journal: every entry of `postings` negated. Entries are never edited. */

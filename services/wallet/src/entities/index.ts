@@ -8,6 +8,8 @@ import { TopUpEntity } from './top-up.entity';
 import { TopUpRefundEntity } from './top-up-refund.entity';
 import { DebitEntity } from './debit.entity';
 import { TopUpRulesEntity } from './top-up-rules.entity';
+import { PaymentEntity } from './payment.entity';
+import { PaymentRefundEntity } from './payment-refund.entity';
 
 export const entities = [
   WalletAccountEntity,
@@ -21,4 +23,6 @@ export const entities = [
   IdempotencyKeyEntity,
   TopUpRulesEntity,
   AuditEntryEntity,
+  PaymentEntity,
+  PaymentRefundEntity,
 ];

@@ -7,6 +7,8 @@ import type { TopUpRow } from '../entities/top-up.entity';
 import type { TopUpRefundRow } from '../entities/top-up-refund.entity';
 import type { DebitRow } from '../entities/debit.entity';
 import type { AuditReport } from '../services/ledger-audit.service';
+import type { PaymentRow } from '../entities/payment.entity';
+import type { PaymentRefundRow } from '../entities/payment-refund.entity';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -74,6 +76,10 @@ export type Mutation = {
   debitWallet: WalletDebit;
   /** Stops a wallet from topping up and spending. FINANCE or ADMIN; audited. */
   freezeWallet: Wallet;
+  /** Pays an order with points and balance as one saga: everything is captured or everything is released. The member themself, a client with `wallet:pay`, or ADMIN. Above the step-up threshold the member's PAYMENT one-time code is needed (OTP_REQUIRED); risk caps answer RISK_REJECTED. Idempotent by `idempotencyKey`. */
+  pay: Payment;
+  /** Refunds part or all of a captured payment's balance to the sub-balances it came from. A client with `wallet:refund`, FINANCE, or ADMIN. Idempotent by `idempotencyKey`. */
+  refundPayment: PaymentRefund;
   /** Refunds a top-up: its principal goes back, its bonus is taken back (spent bonus is kept out of the principal returned). A client with `wallet:refund`, or FINANCE. Idempotent by `idempotencyKey`. */
   refundTopUp: TopUpRefund;
   /** Loads money a payment provider confirmed, with its bonus. A client with `wallet:topup`, or FINANCE. Idempotent by `idempotencyKey`. */
@@ -92,6 +98,16 @@ export type MutationDebitWalletArgs = {
 
 export type MutationFreezeWalletArgs = {
   input: WalletStatusInput;
+};
+
+
+export type MutationPayArgs = {
+  input: PayInput;
+};
+
+
+export type MutationRefundPaymentArgs = {
+  input: RefundPaymentInput;
 };
 
 
@@ -123,8 +139,93 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** A checkout: an order paid with points and balance. */
+export type PayInput = {
+  /** The order amount in fen (positive). */
+  amount: Scalars['Fen']['input'];
+  /** Not supported yet: the marketing service offers no coupon locking, so any code is BAD_USER_INPUT. */
+  couponCode?: InputMaybe<Scalars['String']['input']>;
+  /** Retries with the same key and input return the first result (the OTP is not part of the input). */
+  idempotencyKey: Scalars['String']['input'];
+  /** The member who pays. */
+  memberId: Scalars['ID']['input'];
+  /** The order being paid (the caller's reference). */
+  orderRef: Scalars['String']['input'];
+  /** The member's PAYMENT one-time code, needed above the step-up threshold. */
+  otp?: InputMaybe<Scalars['String']['input']>;
+  /** Points to pay with (100 points = 1 yuan by default; at most 50% of the order). */
+  pointsToUse?: InputMaybe<Scalars['Int']['input']>;
+};
+
+/** A checkout payment. */
+export type Payment = {
+  __typename?: 'Payment';
+  /** The order amount, in fen. */
+  amount: Scalars['Fen']['output'];
+  /** What a coupon took off, in fen (always 0 until coupons can be locked). */
+  couponDiscount: Scalars['Fen']['output'];
+  /** When it was started. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Why it failed (INSUFFICIENT_FUNDS, INSUFFICIENT_POINTS, RISK_REJECTED, HOLD_EXPIRED, INTERRUPTED, POINTS_UNAVAILABLE...). */
+  failureReason: Maybe<Scalars['String']['output']>;
+  /** Part of the balance taken from the bonus, in fen. */
+  fromBonus: Scalars['Fen']['output'];
+  /** Part of the balance taken from the principal, in fen. */
+  fromPrincipal: Scalars['Fen']['output'];
+  /** Sortable unique id. */
+  id: Scalars['ID']['output'];
+  /** The member who pays. */
+  memberId: Scalars['ID']['output'];
+  /** The order it pays. */
+  orderRef: Scalars['String']['output'];
+  /** Points used. */
+  pointsUsed: Scalars['Int']['output'];
+  /** What the points paid, in fen. */
+  pointsValue: Scalars['Fen']['output'];
+  /** Balance refunded so far, in fen. */
+  refundedAmount: Scalars['Fen']['output'];
+  /** Where the saga stands. */
+  status: PaymentStatus;
+  /** The part paid from the wallet balance, in fen. */
+  walletAmount: Scalars['Fen']['output'];
+};
+
+/** A refund of (part of) a payment's balance. */
+export type PaymentRefund = {
+  __typename?: 'PaymentRefund';
+  /** Refunded, in fen. */
+  amount: Scalars['Fen']['output'];
+  /** When it was refunded. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Sortable unique id. */
+  id: Scalars['ID']['output'];
+  /** The payment after this refund. */
+  payment: Payment;
+  /** The refunded payment. */
+  paymentId: Scalars['ID']['output'];
+  /** Part returned to the bonus, in fen. */
+  toBonus: Scalars['Fen']['output'];
+  /** Part returned to the principal, in fen. */
+  toPrincipal: Scalars['Fen']['output'];
+};
+
+/** Where a checkout stands. */
+export type PaymentStatus =
+  /** Paid: points and balance spent. */
+  | 'CAPTURED'
+  /** Capture decided; it only goes forward. */
+  | 'CAPTURING'
+  /** Nothing was spent; see failureReason. */
+  | 'FAILED'
+  /** Holding points and balance. */
+  | 'PENDING'
+  /** Failure decided; everything held is being given back. */
+  | 'RELEASING';
+
 export type Query = {
   __typename?: 'Query';
+  /** A checkout payment. The paying member themself, back-office readers, or a client with `wallet:pay` or `wallet:read`; null when there is none. */
+  payment: Maybe<Payment>;
   /** What a top-up of `amount` fen would load into the member's wallet now. The member themself, back-office readers, or a client with `wallet:topup` or `wallet:read`. */
   previewTopUp: TopUpPreview;
   /** The top-up bonus rules in force. FINANCE or ADMIN. */
@@ -134,9 +235,24 @@ export type Query = {
 };
 
 
+export type QueryPaymentArgs = {
+  id: Scalars['ID']['input'];
+};
+
+
 export type QueryPreviewTopUpArgs = {
   amount: Scalars['Fen']['input'];
   memberId: Scalars['ID']['input'];
+};
+
+/** A refund of a captured payment. */
+export type RefundPaymentInput = {
+  /** Balance to give back, in fen (at most what is left). */
+  amount: Scalars['Fen']['input'];
+  /** Retries with the same key and input return the first result. */
+  idempotencyKey: Scalars['String']['input'];
+  /** The payment to refund. */
+  paymentId: Scalars['ID']['input'];
 };
 
 /** A refund of one top-up. */
@@ -382,6 +498,14 @@ export type WalletEntryEdge = {
 /** What a journal records. */
 export type WalletJournalKind =
   | 'DEBIT'
+  /** A checkout spent its held balance (system accounts only). */
+  | 'PAYMENT_CAPTURE'
+  /** A checkout held balance. */
+  | 'PAYMENT_HOLD'
+  /** A captured payment was refunded. */
+  | 'PAYMENT_REFUND'
+  /** A failed checkout gave its held balance back. */
+  | 'PAYMENT_RELEASE'
   | 'REVERSAL'
   | 'TOP_UP'
   | 'TOP_UP_REFUND';
@@ -512,7 +636,12 @@ export type ResolversTypes = {
   Member: ResolverTypeWrapper<MemberRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PayInput: PayInput;
+  Payment: ResolverTypeWrapper<PaymentRow>;
+  PaymentRefund: ResolverTypeWrapper<PaymentRefundRow>;
+  PaymentStatus: PaymentStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RefundPaymentInput: RefundPaymentInput;
   RefundTopUpInput: RefundTopUpInput;
   TopUp: ResolverTypeWrapper<TopUpRow>;
   TopUpChannel: TopUpChannel;
@@ -555,7 +684,11 @@ export type ResolversParentTypes = {
   Member: MemberRef;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  PayInput: PayInput;
+  Payment: PaymentRow;
+  PaymentRefund: PaymentRefundRow;
   Query: Record<PropertyKey, never>;
+  RefundPaymentInput: RefundPaymentInput;
   RefundTopUpInput: RefundTopUpInput;
   TopUp: TopUpRow;
   TopUpInput: TopUpInput;
@@ -615,6 +748,8 @@ export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParen
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   debitWallet?: Resolver<ResolversTypes['WalletDebit'], ParentType, ContextType, RequireFields<MutationDebitWalletArgs, 'input'>>;
   freezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationFreezeWalletArgs, 'input'>>;
+  pay?: Resolver<ResolversTypes['Payment'], ParentType, ContextType, RequireFields<MutationPayArgs, 'input'>>;
+  refundPayment?: Resolver<ResolversTypes['PaymentRefund'], ParentType, ContextType, RequireFields<MutationRefundPaymentArgs, 'input'>>;
   refundTopUp?: Resolver<ResolversTypes['TopUpRefund'], ParentType, ContextType, RequireFields<MutationRefundTopUpArgs, 'input'>>;
   topUp?: Resolver<ResolversTypes['TopUp'], ParentType, ContextType, RequireFields<MutationTopUpArgs, 'input'>>;
   unfreezeWallet?: Resolver<ResolversTypes['Wallet'], ParentType, ContextType, RequireFields<MutationUnfreezeWalletArgs, 'input'>>;
@@ -626,7 +761,35 @@ export type PageInfoResolvers<ContextType = Ctx, ParentType extends ResolversPar
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PaymentResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Payment'] = ResolversParentTypes['Payment']> = {
+  amount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  couponDiscount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  failureReason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  fromBonus?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  fromPrincipal?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  orderRef?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  pointsUsed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pointsValue?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  refundedAmount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PaymentStatus'], ParentType, ContextType>;
+  walletAmount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+};
+
+export type PaymentRefundResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PaymentRefund'] = ResolversParentTypes['PaymentRefund']> = {
+  amount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  payment?: Resolver<ResolversTypes['Payment'], ParentType, ContextType>;
+  paymentId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  toBonus?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  toPrincipal?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  payment?: Resolver<Maybe<ResolversTypes['Payment']>, ParentType, ContextType, RequireFields<QueryPaymentArgs, 'id'>>;
   previewTopUp?: Resolver<ResolversTypes['TopUpPreview'], ParentType, ContextType, RequireFields<QueryPreviewTopUpArgs, 'amount' | 'memberId'>>;
   topUpRules?: Resolver<ResolversTypes['TopUpRules'], ParentType, ContextType>;
   walletAudit?: Resolver<ResolversTypes['WalletAuditReport'], ParentType, ContextType>;
@@ -735,6 +898,8 @@ export type Resolvers<ContextType = Ctx> = {
   Member?: MemberResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  Payment?: PaymentResolvers<ContextType>;
+  PaymentRefund?: PaymentRefundResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
   TopUp?: TopUpResolvers<ContextType>;
   TopUpPreview?: TopUpPreviewResolvers<ContextType>;

@@ -1,6 +1,7 @@
 import {
   Role,
   STAFF_READ,
+  requireAuth,
   requireMemberAccess,
   requirePermission,
   type Permission,
@@ -14,6 +15,9 @@ import { currentRules, previewTopUp, refundTopUp, topUp, updateRules } from '../
 import { debitWallet } from '../services/debit.service';
 import { auditLedger } from '../services/ledger-audit.service';
 import { checkText } from '../services/top-up.service';
+import { checkoutDeps, findPayment, pay, type SagaHooks } from '../services/checkout.service';
+import { refundPayment } from '../services/payment-refund.service';
+import { PaymentEntity, type PaymentRow } from '../entities/payment.entity';
 
 /** Back-office readers of member data plus FINANCE (already among them today, kept explicit). */
 export const WALLET_READ: Permission = {
@@ -27,9 +31,14 @@ export const TOP_UP: Permission = { roles: [Role.FINANCE], scopes: ['wallet:topu
 export const REFUND_TOP_UP: Permission = { roles: [Role.FINANCE], scopes: ['wallet:refund'] };
 /** Interim spending until checkout payments land: a client with the scope, or ADMIN. */
 export const DEBIT: Permission = { roles: [], scopes: ['wallet:debit'] };
+/** Paying: the member themself (object check), a client with `wallet:pay`, or ADMIN. */
+export const PAY: Permission = { roles: [], scopes: ['wallet:pay'] };
+/** Reading a payment: the paying member, back-office readers, clients that pay or read wallets. */
+export const PAYMENT_READ: Permission = { roles: WALLET_READ.roles, scopes: [...(WALLET_READ.scopes ?? []), 'wallet:pay'] };
 export const PREVIEW_TOP_UP: Permission = { roles: WALLET_READ.roles, scopes: [...(WALLET_READ.scopes ?? []), 'wallet:topup'] };
 
-export function walletResolvers(kit: ServiceKit<WalletConfig>): Resolvers {
+export function walletResolvers(kit: ServiceKit<WalletConfig>, hooks: SagaHooks = {}): Resolvers {
+  const checkout = checkoutDeps(kit, hooks);
   return {
     Query: {
       topUpRules: (_, __, ctx) => {
@@ -43,6 +52,15 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>): Resolvers {
       walletAudit: (_, __, ctx) => {
         requirePermission(ctx, FINANCE_ONLY);
         return auditLedger(kit.ds);
+      },
+      payment: async (_, { id }, ctx) => {
+        requireAuth(ctx);
+        checkText('id', id, 26);
+        const payment = await findPayment(checkout, id);
+        // Who may see it depends on whose it is; a stranger learns nothing more than "not yours".
+        if (payment) requireMemberAccess(ctx, payment.memberId, PAYMENT_READ);
+        else requirePermission(ctx, PAYMENT_READ);
+        return payment;
       },
     },
     Mutation: {
@@ -76,6 +94,17 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>): Resolvers {
         requirePermission(ctx, DEBIT);
         return kit.uow((em) => debitWallet(kit, em, input));
       },
+      pay: (_, { input }, ctx) => {
+        requireAuth(ctx);
+        checkText('memberId', input.memberId, 26);
+        requireMemberAccess(ctx, input.memberId, PAY);
+        // The saga opens its own short units of work: remote calls never run inside a transaction.
+        return pay(checkout, input);
+      },
+      refundPayment: (_, { input }, ctx) => {
+        requirePermission(ctx, REFUND_TOP_UP);
+        return kit.uow((em) => refundPayment(kit, em, input));
+      },
     },
     Member: {
       // The reference carries only the id; `wallet` checks who is asking before anything is read.
@@ -84,6 +113,13 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>): Resolvers {
         requireMemberAccess(ctx, member.id, WALLET_READ);
         return { ...walletView(await ctx.loaders.account.load(member.id)), memberId: member.id };
       },
+    },
+    Payment: {
+      refundedAmount: (p) => p.refundedPrincipal + p.refundedBonus,
+    },
+    PaymentRefund: {
+      // Reached only through refundPayment, which checked the caller.
+      payment: async (r): Promise<PaymentRow> => kit.ds.getRepository(PaymentEntity).findOneByOrFail({ id: r.paymentId }),
     },
     Wallet: {
       // Reached only through Member.wallet or a staff mutation, both of which checked the caller.

@@ -93,6 +93,8 @@ export async function postJournal(kit: ServiceKit, em: EntityManager, j: NewJour
   }
   await em.query('UPDATE wallet_chain_head SET seq = ?, hash = ?, updated_at = ? WHERE id = ?', [journal.seq, journal.hash, now, CHAIN_HEAD_ID]);
 
+  // A journal between system accounts only (a capture of held balance) moves nothing the member sees.
+  if (delta.principal === 0 && delta.bonus === 0) return { ...journal, after };
   await kit.publish(
     em,
     EventType.WalletChanged,

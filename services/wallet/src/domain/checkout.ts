@@ -1,0 +1,115 @@
+/**
+ * Checkout (combined payment) rules, data in and data out: how an order splits over points and
+ * balance, the risk caps, the step-up threshold, how a refund goes back to the sub-balances, and
+ * where a business day starts.
+ */
+import type { WalletBalances } from './wallet';
+
+/** Largest number of points one payment may use. */
+export const MAX_POINTS_PER_PAYMENT = 1_000_000_000;
+
+export interface PointsRules {
+  /** Points worth one yuan (100 fen); default 100, i.e. one point per fen. */
+  pointsPerYuan: number;
+  /** At most this percent of the order may be paid with points; default 50. */
+  maxSharePercent: number;
+}
+
+export const DEFAULT_POINTS_RULES: PointsRules = { pointsPerYuan: 100, maxSharePercent: 50 };
+
+/** How an order is paid. */
+export interface CheckoutPlan {
+  amount: number;
+  pointsUsed: number;
+  /** What the points pay, in fen. */
+  pointsValue: number;
+  /** Coupons are not supported yet (marketing offers no locking): always 0. */
+  couponDiscount: number;
+  /** The rest, paid from the wallet balance, in fen. */
+  walletAmount: number;
+}
+
+export type PlanResult = { ok: true; plan: CheckoutPlan } | { ok: false; field: string; message: string };
+
+/**
+ * Splits an order of `amount` fen paid with `pointsToUse` points: the points must convert to whole
+ * fen and cover at most `maxSharePercent` of the order; the balance pays the rest.
+ */
+export function planCheckout(amount: number, pointsToUse: number, rules: PointsRules = DEFAULT_POINTS_RULES): PlanResult {
+  if (!Number.isSafeInteger(amount) || amount < 1) return { ok: false, field: 'amount', message: 'amount must be a whole number of fen, at least 1' };
+  if (!Number.isSafeInteger(pointsToUse) || pointsToUse < 0 || pointsToUse > MAX_POINTS_PER_PAYMENT) {
+    return { ok: false, field: 'pointsToUse', message: `pointsToUse must be a whole number from 0 to ${MAX_POINTS_PER_PAYMENT}` };
+  }
+  // value = points * 100 / pointsPerYuan fen, exact: a fraction of a fen is never paid with points.
+  const scaled = pointsToUse * 100;
+  if (scaled % rules.pointsPerYuan !== 0) {
+    const step = rules.pointsPerYuan / gcd(100, rules.pointsPerYuan);
+    return { ok: false, field: 'pointsToUse', message: `pointsToUse must be a multiple of ${step} (${rules.pointsPerYuan} points = 1 yuan)` };
+  }
+  const pointsValue = scaled / rules.pointsPerYuan;
+  // pointsValue / amount <= maxSharePercent / 100, in integers.
+  if (pointsValue * 100 > amount * rules.maxSharePercent) {
+    return { ok: false, field: 'pointsToUse', message: `points may pay at most ${rules.maxSharePercent}% of the order` };
+  }
+  return { ok: true, plan: { amount, pointsUsed: pointsToUse, pointsValue, couponDiscount: 0, walletAmount: amount - pointsValue } };
+}
+
+function gcd(a: number, b: number): number {
+  return b === 0 ? a : gcd(b, a % b);
+}
+
+/** Whether a payment of `amount` fen needs the member's PAYMENT one-time code (strictly above the threshold). */
+export const needsOtp = (amount: number, threshold: number) => amount > threshold;
+
+export interface RiskRules {
+  /** Most balance one payment may take, in fen. */
+  singlePaymentCap: number;
+  /** Most balance a member may spend in one business day, in fen. */
+  dailyCap: number;
+}
+
+export const RiskRule = { SINGLE_PAYMENT_CAP: 'SINGLE_PAYMENT_CAP', DAILY_CAP: 'DAILY_CAP' } as const;
+export type RiskRule = (typeof RiskRule)[keyof typeof RiskRule];
+
+export interface RiskHit {
+  rule: RiskRule;
+  limit: number;
+  /** The amount the rule compared with its limit. */
+  attempted: number;
+}
+
+/** The first risk rule a balance spend of `walletAmount` breaks, given what the member spent today; null when none. */
+export function riskVerdict(walletAmount: number, spentToday: number, rules: RiskRules): RiskHit | null {
+  if (walletAmount > rules.singlePaymentCap) return { rule: RiskRule.SINGLE_PAYMENT_CAP, limit: rules.singlePaymentCap, attempted: walletAmount };
+  if (spentToday + walletAmount > rules.dailyCap) return { rule: RiskRule.DAILY_CAP, limit: rules.dailyCap, attempted: spentToday + walletAmount };
+  return null;
+}
+
+/**
+ * What a refund of `amount` fen returns to each sub-balance: the payment's principal/bonus split,
+ * applied to the running refunded total (bonus rounded down, so a full refund returns exactly what
+ * was taken and partial refunds never drift). Null when `amount` exceeds what is left to refund.
+ */
+export function splitPaymentRefund(paid: WalletBalances, refunded: WalletBalances, amount: number): WalletBalances | null {
+  const total = paid.principal + paid.bonus;
+  const done = refunded.principal + refunded.bonus;
+  if (!Number.isSafeInteger(amount) || amount < 1 || done + amount > total) return null;
+  const after = done + amount;
+  // after * bonus <= 1e9 * 1e9 can exceed 2^53: compute in BigInt.
+  const bonusAfter = Number((BigInt(after) * BigInt(paid.bonus)) / BigInt(total));
+  const bonus = bonusAfter - refunded.bonus;
+  return { principal: amount - bonus, bonus };
+}
+
+/** The instant the business day containing `now` started, in `timeZone` (e.g. Asia/Shanghai midnight). */
+export function businessDayStart(now: Date, timeZone: string): Date {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(now)
+      .filter((p) => p.type !== 'literal')
+      .map((p) => [p.type, Number(p.value)]),
+  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
+  const wallAsUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
+  const offsetMs = wallAsUtc - Math.floor(now.getTime() / 1000) * 1000;
+  return new Date(Date.UTC(parts.year, parts.month - 1, parts.day) - offsetMs);
+}

@@ -1,0 +1,107 @@
+import { EntitySchema } from 'typeorm';
+import { bigintColumn } from '@membergraph/platform';
+
+/** Where a checkout stands. PENDING: holding; CAPTURING: capture decided (only goes forward); RELEASING: failure decided (only goes back). */
+export const PaymentStatus = {
+  PENDING: 'PENDING',
+  CAPTURING: 'CAPTURING',
+  CAPTURED: 'CAPTURED',
+  RELEASING: 'RELEASING',
+  FAILED: 'FAILED',
+} as const;
+export type PaymentStatus = (typeof PaymentStatus)[keyof typeof PaymentStatus];
+
+/**
+ * The points part. REQUESTED is written before the hold call, so after a crash the outcome is
+ * unknown: releasing repeats the (idempotent) hold call to learn the hold, then releases it.
+ */
+export const PointsStep = {
+  NONE: 'NONE',
+  REQUESTED: 'REQUESTED',
+  HELD: 'HELD',
+  CAPTURED: 'CAPTURED',
+  RELEASED: 'RELEASED',
+  /** Refused or never delivered: nothing to release. */
+  NOT_HELD: 'NOT_HELD',
+  /** The points service stayed unreachable past the hold's own expiry, which released it. */
+  EXPIRED: 'EXPIRED',
+} as const;
+export type PointsStep = (typeof PointsStep)[keyof typeof PointsStep];
+
+/** The balance part: moved by local journals, each in one transaction with this row. */
+export const WalletStep = {
+  NONE: 'NONE',
+  HELD: 'HELD',
+  CAPTURED: 'CAPTURED',
+  RELEASED: 'RELEASED',
+} as const;
+export type WalletStep = (typeof WalletStep)[keyof typeof WalletStep];
+
+/** A checkout saga and its step states; every transition is a guarded UPDATE of this row. */
+export interface PaymentRow {
+  id: string;
+  memberId: string;
+  orderRef: string;
+  idempotencyKey: string;
+  /** requestFingerprint of the request without its key and OTP. */
+  fingerprint: string;
+  amount: number;
+  pointsUsed: number;
+  pointsValue: number;
+  couponDiscount: number;
+  walletAmount: number;
+  /** How the held balance split (set with the hold). */
+  fromPrincipal: number;
+  fromBonus: number;
+  refundedPrincipal: number;
+  refundedBonus: number;
+  status: PaymentStatus;
+  pointsStep: PointsStep;
+  pointsHoldId: string | null;
+  walletStep: WalletStep;
+  failureReason: string | null;
+  failureDetail: string | null;
+  /** The holds' time to live: PENDING after this is released. */
+  expiresAt: Date;
+  /** Until when the process driving it owns it; recovery takes over only after. */
+  leaseUntil: Date;
+  createdAt: Date;
+  updatedAt: Date;
+}
+
+export const PaymentEntity = new EntitySchema<PaymentRow>({
+  name: 'Payment',
+  tableName: 'wallet_payment',
+  columns: {
+    id: { type: 'varchar', length: 26, primary: true },
+    memberId: { name: 'member_id', type: 'varchar', length: 26 },
+    orderRef: { name: 'order_ref', type: 'varchar', length: 100 },
+    idempotencyKey: { name: 'idem_key', type: 'varchar', length: 128, unique: true },
+    fingerprint: { type: 'char', length: 64 },
+    amount: { type: 'bigint', transformer: bigintColumn },
+    pointsUsed: { name: 'points_used', type: 'bigint', transformer: bigintColumn },
+    pointsValue: { name: 'points_value', type: 'bigint', transformer: bigintColumn },
+    couponDiscount: { name: 'coupon_discount', type: 'bigint', transformer: bigintColumn },
+    walletAmount: { name: 'wallet_amount', type: 'bigint', transformer: bigintColumn },
+    fromPrincipal: { name: 'from_principal', type: 'bigint', default: 0, transformer: bigintColumn },
+    fromBonus: { name: 'from_bonus', type: 'bigint', default: 0, transformer: bigintColumn },
+    refundedPrincipal: { name: 'refunded_principal', type: 'bigint', default: 0, transformer: bigintColumn },
+    refundedBonus: { name: 'refunded_bonus', type: 'bigint', default: 0, transformer: bigintColumn },
+    status: { type: 'varchar', length: 16 },
+    pointsStep: { name: 'points_step', type: 'varchar', length: 16 },
+    pointsHoldId: { name: 'points_hold_id', type: 'varchar', length: 64, nullable: true },
+    walletStep: { name: 'wallet_step', type: 'varchar', length: 16 },
+    failureReason: { name: 'failure_reason', type: 'varchar', length: 64, nullable: true },
+    failureDetail: { name: 'failure_detail', type: 'varchar', length: 255, nullable: true },
+    expiresAt: { name: 'expires_at', type: 'datetime', precision: 3 },
+    leaseUntil: { name: 'lease_until', type: 'datetime', precision: 3 },
+    createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
+    updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
+  },
+  indices: [
+    // Daily cap: a member's payments of the business day.
+    { name: 'idx_payment_member', columns: ['memberId', 'createdAt'] },
+    // Recovery: unfinished sagas whose lease ran out.
+    { name: 'idx_payment_open', columns: ['status', 'leaseUntil'] },
+  ],
+});

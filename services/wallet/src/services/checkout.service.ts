@@ -1,0 +1,478 @@
+import { In, MoreThan, type EntityManager, type FindOptionsWhere } from 'typeorm';
+import { AppError, ErrorCode, badField, conflict, isDuplicateKey, newId, notFound, requestFingerprint, type ServiceKit } from '@membergraph/platform';
+import { EventType, checkedData, type HoldPointsRequest } from '@membergraph/contracts';
+import type { WalletConfig } from '../config';
+import { businessDayStart, needsOtp, planCheckout, riskVerdict, type CheckoutPlan, type RiskHit } from '../domain/checkout';
+import { JournalKind, SpendOrder, paymentCapturePostings, paymentHoldPostings, paymentReleasePostings, planDebit } from '../domain/ledger';
+import { MAX_TOP_UP } from '../domain/top-up';
+import { WalletStatus } from '../domain/wallet';
+import { PaymentEntity, PaymentStatus, PointsStep, WalletStep, type PaymentRow } from '../entities/payment.entity';
+import { WalletAccountEntity } from '../entities/wallet-account.entity';
+import { postJournal } from './ledger.service';
+import { lockWallet } from './wallet-account.service';
+import { checkText } from './top-up.service';
+import { insufficientFunds, walletFrozen } from './errors';
+import { memberOverNats, pointsOverNats, type MemberPort, type PointsPort } from './remote-calls';
+
+/** Error codes of checkout beyond the kit's. */
+export const CheckoutErrorCode = { OTP_REQUIRED: 'OTP_REQUIRED', RISK_REJECTED: 'RISK_REJECTED' } as const;
+
+/** Points holds outlive the balance hold by this much, so a capture decided in time still finds them. */
+export const POINTS_HOLD_GRACE_SECONDS = 120;
+
+/** The points the saga steps through; a test hook may stop the process after any of them. */
+export const SagaStep = {
+  PAYMENT_CREATED: 'PAYMENT_CREATED',
+  POINTS_HELD: 'POINTS_HELD',
+  WALLET_HELD: 'WALLET_HELD',
+  CAPTURE_STARTED: 'CAPTURE_STARTED',
+  POINTS_CAPTURED: 'POINTS_CAPTURED',
+  CAPTURED: 'CAPTURED',
+  RELEASE_STARTED: 'RELEASE_STARTED',
+  WALLET_RELEASED: 'WALLET_RELEASED',
+  POINTS_RELEASED: 'POINTS_RELEASED',
+  FAILED: 'FAILED',
+} as const;
+export type SagaStep = (typeof SagaStep)[keyof typeof SagaStep];
+
+/** Test seams: `afterStep` runs after each step has committed; throwing from it simulates a crash there. */
+export interface SagaHooks {
+  afterStep?: (step: SagaStep, paymentId: string) => void | Promise<void>;
+}
+
+export interface CheckoutDeps {
+  kit: ServiceKit<WalletConfig>;
+  points: PointsPort;
+  member: MemberPort;
+  hooks: SagaHooks;
+}
+
+/** The ports to the points and member services over NATS request/reply. */
+export function checkoutDeps(kit: ServiceKit<WalletConfig>, hooks: SagaHooks = {}): CheckoutDeps {
+  const bus = () => kit.bus;
+  return { kit, hooks, points: pointsOverNats(bus, kit.config.RPC_TIMEOUT_MS), member: memberOverNats(bus, kit.config.RPC_TIMEOUT_MS) };
+}
+
+export interface PayInput {
+  memberId: string;
+  orderRef: string;
+  amount: number;
+  pointsToUse?: number | null;
+  couponCode?: string | null;
+  otp?: string | null;
+  idempotencyKey: string;
+}
+
+const otpRequired = (reason: string, message: string) => new AppError(CheckoutErrorCode.OTP_REQUIRED, message, { field: 'otp', reason });
+const riskRejected = (hit: RiskHit) =>
+  new AppError(CheckoutErrorCode.RISK_REJECTED, `The payment breaks the ${hit.rule} risk rule`, { rule: hit.rule, limit: hit.limit, attempted: hit.attempted });
+
+/** Checks a pay request and splits the order; throws BAD_USER_INPUT naming the field. */
+export function validatePay(config: WalletConfig, input: PayInput): CheckoutPlan {
+  checkText('memberId', input.memberId, 26);
+  checkText('orderRef', input.orderRef, 100);
+  checkText('idempotencyKey', input.idempotencyKey, 128);
+  if (!Number.isSafeInteger(input.amount) || input.amount < 1 || input.amount > MAX_TOP_UP) {
+    throw badField('amount', `amount must be a whole number of fen between 1 and ${MAX_TOP_UP}`);
+  }
+  if (input.couponCode !== null && input.couponCode !== undefined && input.couponCode !== '') {
+    throw badField('couponCode', 'Coupons cannot be used at checkout yet: the marketing service offers no coupon locking');
+  }
+  // An empty otp reads as none (payments under the threshold need none).
+  if (input.otp && input.otp.length > 16) throw badField('otp', 'otp must be at most 16 characters');
+  const planned = planCheckout(input.amount, input.pointsToUse ?? 0, { pointsPerYuan: config.POINTS_PER_YUAN, maxSharePercent: config.POINTS_MAX_SHARE_PERCENT });
+  if (!planned.ok) throw badField(planned.field, planned.message);
+  return planned.plan;
+}
+
+const repo = (deps: CheckoutDeps | EntityManager) => ('kit' in deps ? deps.kit.ds.manager : deps).getRepository(PaymentEntity);
+const isTerminal = (p: PaymentRow) => p.status === PaymentStatus.CAPTURED || p.status === PaymentStatus.FAILED;
+
+/**
+ * Pays an order with points and balance as one saga: hold points, hold balance, capture both,
+ * or release whatever was held. Refusals found before anything is held (bad input, no wallet,
+ * frozen, insufficient balance, risk, OTP) throw and write nothing but a risk flag; once the
+ * payment is recorded, a failure is a FAILED payment with its reason. Same key + same input
+ * returns that payment; another input is CONFLICT.
+ */
+export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentRow> {
+  const { config } = deps.kit;
+  const plan = validatePay(config, input);
+  // The OTP is single use and not part of what is paid: a retry may carry another or none.
+  const fingerprint = requestFingerprint({ memberId: input.memberId, orderRef: input.orderRef, amount: plan.amount, pointsToUse: plan.pointsUsed });
+  const existing = await repo(deps).findOneBy({ idempotencyKey: input.idempotencyKey });
+  if (existing) return replay(deps, existing, fingerprint);
+
+  await precheck(deps, input.memberId, input.orderRef, plan);
+  if (needsOtp(plan.walletAmount + plan.pointsValue, config.PAYMENT_OTP_THRESHOLD)) await verifyOtp(deps, input.memberId, input.otp);
+
+  const now = new Date();
+  const row: PaymentRow = {
+    id: newId(),
+    memberId: input.memberId,
+    orderRef: input.orderRef,
+    idempotencyKey: input.idempotencyKey,
+    fingerprint,
+    ...plan,
+    fromPrincipal: 0,
+    fromBonus: 0,
+    refundedPrincipal: 0,
+    refundedBonus: 0,
+    status: PaymentStatus.PENDING,
+    // Written before the hold call: after a crash, release repeats the idempotent call to learn the hold.
+    pointsStep: plan.pointsUsed > 0 ? PointsStep.REQUESTED : PointsStep.NONE,
+    pointsHoldId: null,
+    walletStep: WalletStep.NONE,
+    failureReason: null,
+    failureDetail: null,
+    expiresAt: new Date(now.getTime() + config.PAYMENT_HOLD_TTL_SECONDS * 1000),
+    leaseUntil: new Date(now.getTime() + config.PAYMENT_LEASE_MS),
+    createdAt: now,
+    updatedAt: now,
+  };
+  try {
+    await repo(deps).insert(row);
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    // The same key raced us: answer with its payment.
+    return replay(deps, await repo(deps).findOneByOrFail({ idempotencyKey: input.idempotencyKey }), fingerprint);
+  }
+  await deps.hooks.afterStep?.(SagaStep.PAYMENT_CREATED, row.id);
+  return drive(deps, row.id, 'forward');
+}
+
+async function replay(deps: CheckoutDeps, first: PaymentRow, fingerprint: string): Promise<PaymentRow> {
+  if (first.fingerprint !== fingerprint) throw conflict('idempotencyKey was already used with a different input', { field: 'idempotencyKey' });
+  // A retry while the first request is still running waits a little for its outcome.
+  const deadline = Date.now() + Math.min(deps.kit.config.PAYMENT_LEASE_MS, 10_000);
+  let current = first;
+  while (!isTerminal(current) && Date.now() < deadline) {
+    await new Promise((r) => setTimeout(r, 50));
+    current = await repo(deps).findOneByOrFail({ id: first.id });
+  }
+  return current;
+}
+
+/** Balance the member spent (held or captured) since `since`. */
+async function spentSince(em: EntityManager, memberId: string, since: Date): Promise<number> {
+  const [row] = (await em.query(
+    `SELECT COALESCE(SUM(wallet_amount), 0) AS spent FROM wallet_payment
+      WHERE member_id = ? AND created_at >= ? AND wallet_step IN ('HELD', 'CAPTURED')`,
+    [memberId, since],
+  )) as Array<{ spent: string }>;
+  return Number(row?.spent ?? 0);
+}
+
+function riskRules(config: WalletConfig) {
+  return { singlePaymentCap: config.RISK_SINGLE_PAYMENT_CAP, dailyCap: config.RISK_DAILY_CAP };
+}
+
+/** Records a risk hit for the back office and automation, in the caller's transaction. */
+async function flagRisk(kit: ServiceKit<WalletConfig>, em: EntityManager, memberId: string, orderRef: string, hit: RiskHit, paymentId: string | null) {
+  const data = checkedData(EventType.WalletRiskFlagged, { memberId, rule: hit.rule, limit: hit.limit, attempted: hit.attempted, orderRef, paymentId });
+  await kit.publish(em, EventType.WalletRiskFlagged, memberId, data);
+}
+
+/**
+ * Fast refusals before anything is held (not under a lock: the hold step checks again under the
+ * member's lock, which is what makes balance and daily cap exact).
+ */
+async function precheck(deps: CheckoutDeps, memberId: string, orderRef: string, plan: CheckoutPlan): Promise<void> {
+  const { kit } = deps;
+  const em = kit.ds.manager;
+  const account = await em.getRepository(WalletAccountEntity).findOneBy({ memberId });
+  if (!account) throw notFound('Wallet');
+  if (account.status === WalletStatus.FROZEN) throw walletFrozen(memberId);
+  const hit = riskVerdict(plan.walletAmount, await spentSince(em, memberId, businessDayStart(new Date(), kit.config.BUSINESS_TIME_ZONE)), riskRules(kit.config));
+  if (hit) {
+    await kit.uow((tx) => flagRisk(kit, tx, memberId, orderRef, hit, null));
+    throw riskRejected(hit);
+  }
+  if (account.principal + account.bonus < plan.walletAmount) {
+    throw insufficientFunds('The wallet balance does not cover the amount', { field: 'amount', balance: account.principal + account.bonus, needed: plan.walletAmount });
+  }
+}
+
+async function verifyOtp(deps: CheckoutDeps, memberId: string, otp: string | null | undefined): Promise<void> {
+  if (!otp) throw otpRequired('MISSING', 'This payment needs the member’s PAYMENT one-time code');
+  const reply = await deps.member.verifyOtp({ memberId, purpose: 'PAYMENT', code: otp });
+  if (reply.kind === 'ok') {
+    if (reply.value.ok) return;
+    throw otpRequired(reply.value.reason ?? 'MISMATCH', `The one-time code was refused (${reply.value.reason ?? 'MISMATCH'})`);
+  }
+  // The member service could not say: the code is not verified, and the payer may try again.
+  throw otpRequired('ERROR', 'The one-time code could not be verified now; try again');
+}
+
+type Next = 'next' | 'stop';
+
+/**
+ * Drives a payment until it is CAPTURED or FAILED, or until a remote call has no answer (then it
+ * stays as it is and recovery picks it up after its lease). `recover`: the driver that started it
+ * is gone, so a PENDING payment is released (capture only goes on once it has started).
+ */
+export async function drive(deps: CheckoutDeps, id: string, mode: 'forward' | 'recover'): Promise<PaymentRow> {
+  for (let i = 0; i < 20; i++) {
+    const p = await repo(deps).findOneByOrFail({ id });
+    if ((await step(deps, p, mode)) === 'stop') break;
+  }
+  return repo(deps).findOneByOrFail({ id });
+}
+
+async function step(deps: CheckoutDeps, p: PaymentRow, mode: 'forward' | 'recover'): Promise<Next> {
+  switch (p.status) {
+    case PaymentStatus.PENDING:
+      if (p.expiresAt.getTime() <= Date.now()) return startRelease(deps, p, 'HOLD_EXPIRED', 'the checkout did not complete before its holds expired');
+      if (mode === 'recover') return startRelease(deps, p, 'INTERRUPTED', 'the checkout was interrupted before capture');
+      if (p.pointsStep === PointsStep.REQUESTED) return holdPoints(deps, p);
+      if (p.walletStep === WalletStep.NONE && p.walletAmount > 0) return holdWallet(deps, p);
+      return startCapture(deps, p);
+    case PaymentStatus.CAPTURING:
+      if (p.pointsStep === PointsStep.HELD) return capturePoints(deps, p);
+      return captureWallet(deps, p);
+    case PaymentStatus.RELEASING:
+      // Local first: the balance comes back even while the points service is away.
+      if (p.walletStep === WalletStep.HELD) return releaseWallet(deps, p);
+      if (p.pointsStep === PointsStep.HELD || p.pointsStep === PointsStep.REQUESTED) return releasePoints(deps, p);
+      return finishRelease(deps, p);
+    default:
+      return 'stop';
+  }
+}
+
+/** A guarded state change of one payment (compare-and-set); renews the driver's lease. */
+async function transition(deps: CheckoutDeps, p: PaymentRow, where: FindOptionsWhere<PaymentRow>, set: Partial<PaymentRow>): Promise<boolean> {
+  const now = new Date();
+  const res = await repo(deps).update({ ...where, id: p.id }, { ...set, updatedAt: now, leaseUntil: new Date(now.getTime() + deps.kit.config.PAYMENT_LEASE_MS) });
+  return res.affected === 1;
+}
+
+async function startRelease(deps: CheckoutDeps, p: PaymentRow, reason: string, detail: string, from: PaymentStatus = PaymentStatus.PENDING): Promise<Next> {
+  const where: FindOptionsWhere<PaymentRow> = { status: from };
+  // Leaving CAPTURING is only right while nothing has been captured.
+  if (from === PaymentStatus.CAPTURING) Object.assign(where, { walletStep: In([WalletStep.NONE, WalletStep.HELD]), pointsStep: In([PointsStep.NONE, PointsStep.HELD, PointsStep.RELEASED, PointsStep.EXPIRED]) });
+  if (await transition(deps, p, where, { status: PaymentStatus.RELEASING, failureReason: reason, failureDetail: detail.slice(0, 255) })) {
+    await deps.hooks.afterStep?.(SagaStep.RELEASE_STARTED, p.id);
+  }
+  // Whoever won decided the direction; the next round follows it.
+  return 'next';
+}
+
+/** What is sent to hold the points: the same bytes every time, so a repeat returns the first hold. */
+function holdRequest(p: PaymentRow): HoldPointsRequest {
+  return { memberId: p.memberId, amount: p.pointsUsed, reference: p.id, idempotencyKey: `wallet-pay:${p.id}`, ttlSeconds: pointsHoldTtl(p) };
+}
+
+const pointsHoldTtl = (p: PaymentRow) => Math.ceil((p.expiresAt.getTime() - p.createdAt.getTime()) / 1000) + POINTS_HOLD_GRACE_SECONDS;
+const pointsHoldGone = (p: PaymentRow) => Date.now() > p.createdAt.getTime() + pointsHoldTtl(p) * 1000;
+
+async function holdPoints(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const r = await deps.points.hold(holdRequest(p));
+  if (r.kind === 'ok') {
+    if (r.value.status === 'HELD' || r.value.status === 'CAPTURED') {
+      if (await transition(deps, p, { pointsStep: PointsStep.REQUESTED }, { pointsStep: PointsStep.HELD, pointsHoldId: r.value.holdId })) {
+        await deps.hooks.afterStep?.(SagaStep.POINTS_HELD, p.id);
+      }
+      return 'next';
+    }
+    await transition(deps, p, { pointsStep: PointsStep.REQUESTED }, { pointsStep: PointsStep.NOT_HELD, pointsHoldId: r.value.holdId });
+    return startRelease(deps, p, 'POINTS_HOLD_EXPIRED', `the points hold is ${r.value.status}`);
+  }
+  if (r.kind === 'refused') {
+    await transition(deps, p, { pointsStep: PointsStep.REQUESTED }, { pointsStep: PointsStep.NOT_HELD });
+    return startRelease(deps, p, r.code === ErrorCode.INSUFFICIENT_FUNDS ? 'INSUFFICIENT_POINTS' : 'POINTS_REFUSED', `${r.code}: ${r.message}`);
+  }
+  // No responders: nobody got the request, so nothing is held. Otherwise releasing finds out.
+  if (!r.delivered) await transition(deps, p, { pointsStep: PointsStep.REQUESTED }, { pointsStep: PointsStep.NOT_HELD });
+  return startRelease(deps, p, 'POINTS_UNAVAILABLE', r.message);
+}
+
+/** Locks the member's account, then the payment row (the fixed order: member, payment, chain head). */
+async function lockBoth(em: EntityManager, p: PaymentRow) {
+  const account = await lockWallet(em, p.memberId);
+  const row = await repo(em).createQueryBuilder('p').where('p.id = :id', { id: p.id }).setLock('pessimistic_write').getOneOrFail();
+  return { account, row };
+}
+
+const leaseFrom = (deps: CheckoutDeps, now: Date) => new Date(now.getTime() + deps.kit.config.PAYMENT_LEASE_MS);
+
+async function holdWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const { kit } = deps;
+  const outcome = await kit.uow(async (em) => {
+    const { account, row } = await lockBoth(em, p);
+    if (row.status !== PaymentStatus.PENDING || row.walletStep !== WalletStep.NONE) return null;
+    const now = new Date();
+    let failure: [string, string] | null = null;
+    let split = null;
+    if (!account) failure = ['WALLET_NOT_FOUND', 'the member has no wallet'];
+    else if (account.status === WalletStatus.FROZEN) failure = ['WALLET_FROZEN', 'the wallet is frozen'];
+    else {
+      const hit = riskVerdict(row.walletAmount, await spentSince(em, row.memberId, businessDayStart(now, kit.config.BUSINESS_TIME_ZONE)), riskRules(kit.config));
+      if (hit) {
+        await flagRisk(kit, em, row.memberId, row.orderRef, hit, row.id);
+        failure = ['RISK_REJECTED', `${hit.rule}: ${hit.attempted} over ${hit.limit}`];
+      } else {
+        split = planDebit(row.walletAmount, account, SpendOrder.PRINCIPAL_FIRST);
+        if (!split) failure = ['INSUFFICIENT_FUNDS', `balance ${account.principal + account.bonus} does not cover ${row.walletAmount}`];
+      }
+    }
+    if (failure || !split || !account) {
+      const [reason, detail] = failure ?? ['INSUFFICIENT_FUNDS', ''];
+      await repo(em).update({ id: row.id }, { status: PaymentStatus.RELEASING, failureReason: reason, failureDetail: detail, updatedAt: now, leaseUntil: leaseFrom(deps, now) });
+      return SagaStep.RELEASE_STARTED;
+    }
+    await postJournal(kit, em, { kind: JournalKind.PAYMENT_HOLD, memberId: row.memberId, reference: row.id, postings: paymentHoldPostings(row.memberId, split), before: account });
+    await repo(em).update(
+      { id: row.id },
+      { walletStep: WalletStep.HELD, fromPrincipal: split.principal, fromBonus: split.bonus, updatedAt: now, leaseUntil: leaseFrom(deps, now) },
+    );
+    return SagaStep.WALLET_HELD;
+  });
+  if (outcome) await deps.hooks.afterStep?.(outcome, p.id);
+  return 'next';
+}
+
+async function startCapture(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const ok = await transition(
+    deps,
+    p,
+    {
+      status: PaymentStatus.PENDING,
+      // Capture starts only while the holds are alive; an expired checkout is released instead.
+      expiresAt: MoreThan(new Date()),
+      pointsStep: In([PointsStep.NONE, PointsStep.HELD]),
+      walletStep: p.walletAmount > 0 ? WalletStep.HELD : WalletStep.NONE,
+    },
+    { status: PaymentStatus.CAPTURING },
+  );
+  if (ok) await deps.hooks.afterStep?.(SagaStep.CAPTURE_STARTED, p.id);
+  return 'next';
+}
+
+async function capturePoints(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const r = await deps.points.capture({ holdId: p.pointsHoldId! });
+  if (r.kind === 'ok' && r.value.status === 'CAPTURED') {
+    if (await transition(deps, p, { pointsStep: PointsStep.HELD }, { pointsStep: PointsStep.CAPTURED })) {
+      await deps.hooks.afterStep?.(SagaStep.POINTS_CAPTURED, p.id);
+    }
+    return 'next';
+  }
+  if (r.kind === 'ok' && (r.value.status === 'RELEASED' || r.value.status === 'EXPIRED')) {
+    await transition(deps, p, { status: PaymentStatus.CAPTURING, pointsStep: PointsStep.HELD }, { pointsStep: r.value.status === 'RELEASED' ? PointsStep.RELEASED : PointsStep.EXPIRED });
+    return startRelease(deps, p, 'POINTS_HOLD_EXPIRED', `the points hold was ${r.value.status} before capture`, PaymentStatus.CAPTURING);
+  }
+  if (r.kind === 'refused') {
+    // The hold cannot be captured (it resolved otherwise, or is unknown): nothing is captured yet,
+    // points go first, so the whole checkout goes back.
+    return startRelease(deps, p, 'POINTS_CAPTURE_REFUSED', `${r.code}: ${r.message}`, PaymentStatus.CAPTURING);
+  }
+  // No answer (or a reply still HELD): capture is idempotent, so it is simply tried again later.
+  deps.kit.log.warn({ paymentId: p.id, reply: r }, 'points capture has no definite answer; recovery retries');
+  return 'stop';
+}
+
+async function captureWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const { kit } = deps;
+  const done = await kit.uow(async (em) => {
+    const { account, row } = await lockBoth(em, p);
+    if (row.status !== PaymentStatus.CAPTURING || row.pointsStep === PointsStep.HELD) return false;
+    const now = new Date();
+    if (row.walletStep === WalletStep.HELD) {
+      if (!account) throw new Error(`payment ${row.id} holds balance of a wallet that does not exist`);
+      await postJournal(kit, em, { kind: JournalKind.PAYMENT_CAPTURE, memberId: row.memberId, reference: row.id, postings: paymentCapturePostings(row.fromPrincipal + row.fromBonus), before: account });
+    }
+    await repo(em).update(
+      { id: row.id },
+      { walletStep: row.walletStep === WalletStep.HELD ? WalletStep.CAPTURED : row.walletStep, status: PaymentStatus.CAPTURED, updatedAt: now },
+    );
+    return true;
+  });
+  if (done) await deps.hooks.afterStep?.(SagaStep.CAPTURED, p.id);
+  return 'next';
+}
+
+async function releaseWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const { kit } = deps;
+  const done = await kit.uow(async (em) => {
+    const { account, row } = await lockBoth(em, p);
+    if (row.status !== PaymentStatus.RELEASING || row.walletStep !== WalletStep.HELD) return false;
+    if (!account) throw new Error(`payment ${row.id} holds balance of a wallet that does not exist`);
+    // Back to the sub-balances it came from; allowed on a frozen wallet (money returning is never blocked).
+    await postJournal(kit, em, {
+      kind: JournalKind.PAYMENT_RELEASE,
+      memberId: row.memberId,
+      reference: row.id,
+      postings: paymentReleasePostings(row.memberId, { principal: row.fromPrincipal, bonus: row.fromBonus }),
+      before: account,
+    });
+    const now = new Date();
+    await repo(em).update({ id: row.id }, { walletStep: WalletStep.RELEASED, updatedAt: now, leaseUntil: leaseFrom(deps, now) });
+    return true;
+  });
+  if (done) await deps.hooks.afterStep?.(SagaStep.WALLET_RELEASED, p.id);
+  return 'next';
+}
+
+async function releasePoints(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const { log } = deps.kit;
+  let holdId = p.pointsHoldId;
+  if (p.pointsStep === PointsStep.REQUESTED) {
+    // The hold's outcome is unknown: the same request returns the first hold if there is one.
+    const h = await deps.points.hold(holdRequest(p));
+    if (h.kind === 'refused') {
+      await transition(deps, p, { pointsStep: PointsStep.REQUESTED }, { pointsStep: PointsStep.NOT_HELD });
+      return 'next';
+    }
+    if (h.kind === 'unreachable') return giveUpOnPointsOrWait(deps, p, PointsStep.REQUESTED, h.message);
+    await transition(deps, p, { pointsStep: PointsStep.REQUESTED }, { pointsStep: PointsStep.HELD, pointsHoldId: h.value.holdId });
+    holdId = h.value.holdId;
+  }
+  const r = await deps.points.release({ holdId: holdId! });
+  if (r.kind === 'ok') {
+    if (r.value.status === 'CAPTURED') {
+      // Cannot happen by construction (points are captured only after CAPTURING, which never turns back once they are).
+      log.error({ paymentId: p.id, holdId }, 'points hold was captured but the payment is being released: needs an operator');
+      return 'stop';
+    }
+    if (await transition(deps, p, { pointsStep: In([PointsStep.HELD, PointsStep.REQUESTED]) }, { pointsStep: r.value.status === 'EXPIRED' ? PointsStep.EXPIRED : PointsStep.RELEASED })) {
+      await deps.hooks.afterStep?.(SagaStep.POINTS_RELEASED, p.id);
+    }
+    return 'next';
+  }
+  if (r.kind === 'refused') {
+    log.warn({ paymentId: p.id, holdId, code: r.code }, 'points release refused: the hold had already resolved');
+    await transition(deps, p, { pointsStep: In([PointsStep.HELD, PointsStep.REQUESTED]) }, { pointsStep: PointsStep.NOT_HELD });
+    return 'next';
+  }
+  return giveUpOnPointsOrWait(deps, p, p.pointsStep, r.message);
+}
+
+/** The points service does not answer: once the hold's own TTL has passed it released itself. */
+async function giveUpOnPointsOrWait(deps: CheckoutDeps, p: PaymentRow, from: PointsStep, message: string): Promise<Next> {
+  if (pointsHoldGone(p)) {
+    await transition(deps, p, { pointsStep: from }, { pointsStep: PointsStep.EXPIRED });
+    return 'next';
+  }
+  deps.kit.log.warn({ paymentId: p.id, message }, 'points service unreachable while releasing; recovery retries');
+  return 'stop';
+}
+
+async function finishRelease(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const ok = await transition(
+    deps,
+    p,
+    {
+      status: PaymentStatus.RELEASING,
+      walletStep: In([WalletStep.NONE, WalletStep.RELEASED]),
+      pointsStep: In([PointsStep.NONE, PointsStep.NOT_HELD, PointsStep.RELEASED, PointsStep.EXPIRED]),
+    },
+    { status: PaymentStatus.FAILED },
+  );
+  if (ok) await deps.hooks.afterStep?.(SagaStep.FAILED, p.id);
+  return 'next';
+}
+
+/** A payment by id, or null. */
+export function findPayment(deps: CheckoutDeps, id: string): Promise<PaymentRow | null> {
+  return repo(deps).findOneBy({ id });
+}
