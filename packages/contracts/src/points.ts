@@ -98,3 +98,30 @@ export const pointsHoldReply = z.object({
   expiresAt: z.string().datetime({ offset: true }),
 });
 export type PointsHoldReply = z.infer<typeof pointsHoldReply>;
+
+/**
+ * Giving back points a captured hold spent, when the wallet refunds a payment: the points return to
+ * the lots they came from with their original expiry; lots already expired are not revived (that
+ * part is reported as `expired`). Idempotent per (holdId, refundId); never more than was captured.
+ */
+export const PointsRefundRpc = {
+  RefundHold: 'rpc.points.refund_hold',
+} as const;
+
+export const refundHoldRequest = z.object({
+  holdId: id,
+  /** The wallet's refund id: the idempotency key of this give-back. */
+  refundId: id,
+  /** Points to give back, > 0, at most what the hold captured minus earlier give-backs. */
+  amount: z.number().int().positive(),
+});
+export type RefundHoldRequest = z.infer<typeof refundHoldRequest>;
+
+export const refundHoldReply = z.object({
+  holdId: id,
+  /** Points back in spendable lots. */
+  restored: z.number().int().nonnegative(),
+  /** Points whose lots had expired meanwhile (not revived). */
+  expired: z.number().int().nonnegative(),
+});
+export type RefundHoldReply = z.infer<typeof refundHoldReply>;
