@@ -1,4 +1,4 @@
-import type { IncomingMessage, Server } from 'node:http';
+import type { IncomingMessage, Server, ServerResponse } from 'node:http';
 import { readFileSync } from 'node:fs';
 import { ApolloServer, type ApolloServerPlugin } from '@apollo/server';
 import { ApolloServerPluginInlineTraceDisabled } from '@apollo/server/plugin/disabled';
@@ -60,6 +60,11 @@ export interface ServiceModule<C extends ServiceConfig, L = object> {
   loaders?: (kit: ServiceKit<C>) => L;
   /** Idempotent seeding run at every start (bootstrap admin, default templates...). */
   onStart?: (kit: ServiceKit<C>) => Promise<void>;
+  /**
+   * Extra HTTP routes beside /graphql (CSV exports...): return true when the request was handled.
+   * They must authenticate themselves (`principalFromHeader` with `kit.tokens`).
+   */
+  routes?: (kit: ServiceKit<C>) => (req: IncomingMessage, res: ServerResponse) => Promise<boolean>;
   /** Background loops (recovery, sweepers): started once the service is up, stopped first. */
   workers?: (kit: ServiceKit<C>) => Worker[];
 }
@@ -227,6 +232,7 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
         context: buildContext,
         log,
         metrics: metrics.registry,
+        routes: module.routes?.(kit),
         ready: async () => {
           await ds.query('SELECT 1');
           return !bus!.nc.isClosed();
