@@ -4,6 +4,10 @@ import { id } from './common';
 
 export const MarketingEventType = {
   CouponIssued: 'coupon.issued',
+  CouponLocked: 'coupon.locked',
+  CouponRedeemed: 'coupon.redeemed',
+  CouponReleased: 'coupon.released',
+  CouponRestored: 'coupon.restored',
 } as const;
 
 /** A coupon was issued to a member. Ids only: read the coupon through the graph. */
@@ -14,8 +18,35 @@ export const couponIssued = z.object({
 });
 export type CouponIssued = z.infer<typeof couponIssued>;
 
+/**
+ * One payment's step on a member's coupon (`MarketingRpc`), subject = member id. Ids only: read the
+ * coupon through the graph.
+ */
+export const couponPaymentStep = z.object({
+  couponId: id,
+  memberId: id,
+  paymentId: id,
+});
+
+/** A checkout locked the coupon (ISSUED -> LOCKED). */
+export const couponLocked = couponPaymentStep;
+export type CouponLocked = z.infer<typeof couponLocked>;
+/** The payment that locked the coupon captured it (LOCKED -> REDEEMED). */
+export const couponRedeemed = couponPaymentStep;
+export type CouponRedeemed = z.infer<typeof couponRedeemed>;
+/** The lock was given back (LOCKED -> ISSUED): by its payment, or because it lapsed (LOCK_TTL_SECONDS). */
+export const couponReleased = couponPaymentStep;
+export type CouponReleased = z.infer<typeof couponReleased>;
+/** The payment that redeemed the coupon was fully refunded, so the member has it again (REDEEMED -> ISSUED). */
+export const couponRestored = couponPaymentStep;
+export type CouponRestored = z.infer<typeof couponRestored>;
+
 export const marketingEventSchemas = {
   [MarketingEventType.CouponIssued]: couponIssued,
+  [MarketingEventType.CouponLocked]: couponLocked,
+  [MarketingEventType.CouponRedeemed]: couponRedeemed,
+  [MarketingEventType.CouponReleased]: couponReleased,
+  [MarketingEventType.CouponRestored]: couponRestored,
 } as const;
 
 /**

@@ -8,6 +8,10 @@ export const MemberEventType = {
   OrderRefunded: 'order.refunded',
   MemberTierChanged: 'member.tier_changed',
   MemberStatusChanged: 'member.status_changed',
+  MemberErased: 'member.erased',
+  MemberProfileCompleted: 'member.profile_completed',
+  MemberConsentsChanged: 'member.consents_changed',
+  MemberTagsChanged: 'member.tags_changed',
 } as const;
 
 const tierCode = z.string().min(1);
@@ -83,12 +87,70 @@ export const memberStatusChanged = z.object({
 });
 export type MemberStatusChanged = z.infer<typeof memberStatusChanged>;
 
+/**
+ * A member was erased (right to erasure): their data key is destroyed, so every copy of their PII is
+ * unreadable. Every service erases what it holds about `memberId`, keeping only anonymous totals.
+ */
+export const memberErased = z.object({
+  memberId: id,
+  erasedAt: isoTime,
+});
+export type MemberErased = z.infer<typeof memberErased>;
+
+/** Name, email and birthday became all present for the first time (once per member; completion earns points). */
+export const memberProfileCompleted = z.object({
+  memberId: id,
+  completedAt: isoTime,
+});
+export type MemberProfileCompleted = z.infer<typeof memberProfileCompleted>;
+
+/** Purposes a member consents to, per channel. */
+export const consentPurpose = z.enum(['MARKETING', 'ANALYTICS', 'PERSONALIZATION', 'THIRD_PARTY_SHARING']);
+/** Channels a consent covers. */
+export const consentChannel = z.enum(['SMS', 'EMAIL', 'PUSH', 'WECHAT']);
+
+/** A member's consents changed; `consents` lists only what changed, each with its new value (marketing keeps the latest per purpose and channel). */
+export const memberConsentsChanged = z.object({
+  memberId: id,
+  consents: z
+    .array(
+      z.object({
+        purpose: consentPurpose,
+        channel: consentChannel,
+        granted: z.boolean(),
+        /** The privacy policy version the member saw. */
+        policyVersion: z.string().min(1),
+      }),
+    )
+    .min(1),
+  changedAt: isoTime,
+});
+export type MemberConsentsChanged = z.infer<typeof memberConsentsChanged>;
+
+/**
+ * A member's tags of one source, as a complete set after the change (so a late redelivery of an older
+ * set can be recognised by `changedAt` and ignored). MANUAL sets come from the member service (staff);
+ * RULE sets come from analytics (`source` of the envelope: analytics) and the member service applies them.
+ */
+export const memberTagsChanged = z.object({
+  memberId: id,
+  source: z.enum(['MANUAL', 'RULE']),
+  /** Every tag of this source the member now has (may be empty). */
+  tags: z.array(z.string().min(1).max(64)).max(200),
+  changedAt: isoTime,
+});
+export type MemberTagsChanged = z.infer<typeof memberTagsChanged>;
+
 export const memberEventSchemas = {
   [MemberEventType.MemberRegistered]: memberRegistered,
   [MemberEventType.OrderCompleted]: orderCompleted,
   [MemberEventType.OrderRefunded]: orderRefunded,
   [MemberEventType.MemberTierChanged]: memberTierChanged,
   [MemberEventType.MemberStatusChanged]: memberStatusChanged,
+  [MemberEventType.MemberErased]: memberErased,
+  [MemberEventType.MemberProfileCompleted]: memberProfileCompleted,
+  [MemberEventType.MemberConsentsChanged]: memberConsentsChanged,
+  [MemberEventType.MemberTagsChanged]: memberTagsChanged,
 } as const;
 
 /**

@@ -1,7 +1,11 @@
 import {
   EventType,
+  type MemberConsentsChanged,
+  type MemberErased,
+  type MemberProfileCompleted,
   type MemberRegistered,
   type MemberStatusChanged,
+  type MemberTagsChanged,
   type MemberTierChanged,
   type OrderCompleted,
   type OrderRefunded,
@@ -85,6 +89,42 @@ export const memberEvents = {
       source: 'member',
       subject: memberId,
       data: { memberId, from, to, changedAt: new Date().toISOString() },
+    });
+  },
+  /** A `member.erased` of `memberId`, now: consumers erase what they hold about the member. */
+  erased(memberId: string, overrides: Partial<MemberErased> = {}): EventEnvelope<MemberErased> {
+    return createEnvelope<MemberErased>({
+      type: EventType.MemberErased,
+      source: 'member',
+      subject: memberId,
+      data: { memberId, erasedAt: new Date().toISOString(), ...overrides },
+    });
+  },
+  /** A `member.profile_completed` of `memberId`, now. */
+  profileCompleted(memberId: string, overrides: Partial<MemberProfileCompleted> = {}): EventEnvelope<MemberProfileCompleted> {
+    return createEnvelope<MemberProfileCompleted>({
+      type: EventType.MemberProfileCompleted,
+      source: 'member',
+      subject: memberId,
+      data: { memberId, completedAt: new Date().toISOString(), ...overrides },
+    });
+  },
+  /** A `member.consents_changed` of `memberId`: by default MARKETING by SMS granted under policy v1, now. */
+  consentsChanged(memberId: string, consents: MemberConsentsChanged['consents'] = [{ purpose: 'MARKETING', channel: 'SMS', granted: true, policyVersion: 'v1' }]): EventEnvelope<MemberConsentsChanged> {
+    return createEnvelope<MemberConsentsChanged>({
+      type: EventType.MemberConsentsChanged,
+      source: 'member',
+      subject: memberId,
+      data: { memberId, consents, changedAt: new Date().toISOString() },
+    });
+  },
+  /** A `member.tags_changed` with the complete RULE tag set of `memberId`, as analytics publishes it, now. */
+  ruleTagsChanged(memberId: string, tags: string[], overrides: Partial<MemberTagsChanged> = {}): EventEnvelope<MemberTagsChanged> {
+    return createEnvelope<MemberTagsChanged>({
+      type: EventType.MemberTagsChanged,
+      source: 'analytics',
+      subject: memberId,
+      data: { memberId, source: 'RULE', tags, changedAt: new Date().toISOString(), ...overrides },
     });
   },
 };

@@ -5,8 +5,10 @@ import { migrations } from './migrations';
 import { marketingConsumers } from './events';
 import { marketingLoaders, marketingResolvers, type MarketingLoaders } from './resolvers';
 import { seedWelcomeTemplate } from './services/coupon-template.service';
+import { serveCouponLockRequests } from './events/responders/coupon-lock.responder';
+import { CouponLockSweeper } from './services/coupon-lock-sweeper';
 
-/** The marketing subgraph: coupon templates and coupons (campaigns and automation to follow). */
+/** The marketing subgraph: coupon templates, coupons and their checkout locks (campaigns and automation to follow). */
 export const serviceModule: ServiceModule<MarketingConfig, MarketingLoaders> = {
   name: 'marketing',
   stream: STREAMS.marketing,
@@ -18,5 +20,8 @@ export const serviceModule: ServiceModule<MarketingConfig, MarketingLoaders> = {
   loaders: marketingLoaders,
   async onStart(kit) {
     if (await seedWelcomeTemplate(kit)) kit.log.info('WELCOME coupon template seeded');
+    // Answers the checkout saga's coupon steps until the bus drains at stop().
+    serveCouponLockRequests(kit);
   },
+  workers: (kit) => [new CouponLockSweeper(kit)],
 };

@@ -8,6 +8,7 @@ import { memberLoaders, memberResolvers, vaultOf, type MemberLoaders } from './r
 import { ensureBootstrapAdmin } from './services/staff-auth.service';
 import { depsOf } from './services/deps';
 import { serveVerifyOtp } from './events/verify-otp.responder';
+import { memberConsumers } from './events';
 import { backfillNameIndex } from './services/member-search.service';
 
 /** The member subgraph: identity for the whole platform (members, staff), orders, tiers. */
@@ -18,6 +19,7 @@ export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
   migrations,
   typeDefs: loadTypeDefs(new URL('../schema.graphql', import.meta.url)),
   resolvers: memberResolvers,
+  consumers: memberConsumers,
   loaders: (kit) => memberLoaders(kit, vaultOf(kit)),
   async onStart(kit) {
     // Seed only an empty ladder: an ADMIN may have replaced it (re-adding a removed default would undo that).

@@ -35,10 +35,23 @@ export type Coupon = {
   id: Scalars['ID']['output'];
   /** When it was issued. */
   issuedAt: Scalars['DateTime']['output'];
+  /** When a checkout redeemed it (REDEEMED only). */
+  redeemedAt: Maybe<Scalars['DateTime']['output']>;
   /** Where the coupon is in its life. */
   status: CouponStatus;
   /** The template it was issued from. */
   template: CouponTemplate;
+};
+
+/** What one coupon lock expiry run did. */
+export type CouponLockExpiryRun = {
+  __typename?: 'CouponLockExpiryRun';
+  /** The cut-off: locks that had lapsed by then were released. */
+  asOf: Scalars['DateTime']['output'];
+  /** Coupons released back to ISSUED. */
+  locksReleased: Scalars['Int']['output'];
+  /** The run's id. */
+  runId: Scalars['ID']['output'];
 };
 
 /** Where a coupon is in its life. */
@@ -101,11 +114,21 @@ export type Mutation = {
   __typename?: 'Mutation';
   /** Creates a coupon template. OPERATOR or ADMIN. */
   createCouponTemplate: CouponTemplate;
+  /**
+   * Releases (back to ISSUED) every LOCKED coupon whose checkout lock was taken LOCK_TTL_SECONDS or
+   * more before `asOf`; the sweeper does the same every LOCK_SWEEP_INTERVAL_MS. Safe to re-run. ADMIN.
+   */
+  runCouponLockExpiry: CouponLockExpiryRun;
 };
 
 
 export type MutationCreateCouponTemplateArgs = {
   input: CreateCouponTemplateInput;
+};
+
+
+export type MutationRunCouponLockExpiryArgs = {
+  asOf: Scalars['DateTime']['input'];
 };
 
 export type Query = {
@@ -214,9 +237,10 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   Coupon: ResolverTypeWrapper<CouponRow>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  CouponLockExpiryRun: ResolverTypeWrapper<CouponLockExpiryRun>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CouponStatus: CouponStatus;
   CouponTemplate: ResolverTypeWrapper<CouponTemplateRow>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   CreateCouponTemplateInput: CreateCouponTemplateInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   Fen: ResolverTypeWrapper<Scalars['Fen']['output']>;
@@ -234,8 +258,9 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   Coupon: CouponRow;
   ID: Scalars['ID']['output'];
-  CouponTemplate: CouponTemplateRow;
+  CouponLockExpiryRun: CouponLockExpiryRun;
   Int: Scalars['Int']['output'];
+  CouponTemplate: CouponTemplateRow;
   CreateCouponTemplateInput: CreateCouponTemplateInput;
   DateTime: Scalars['DateTime']['output'];
   Fen: Scalars['Fen']['output'];
@@ -267,8 +292,15 @@ export type CouponResolvers<ContextType = Ctx, ParentType extends ResolversParen
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   issuedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  redeemedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   status?: Resolver<ResolversTypes['CouponStatus'], ParentType, ContextType>;
   template?: Resolver<ResolversTypes['CouponTemplate'], ParentType, ContextType>;
+};
+
+export type CouponLockExpiryRunResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['CouponLockExpiryRun'] = ResolversParentTypes['CouponLockExpiryRun']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  locksReleased?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
 export type CouponTemplateResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['CouponTemplate'] = ResolversParentTypes['CouponTemplate']> = {
@@ -297,6 +329,7 @@ export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParen
 
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   createCouponTemplate?: Resolver<ResolversTypes['CouponTemplate'], ParentType, ContextType, RequireFields<MutationCreateCouponTemplateArgs, 'input'>>;
+  runCouponLockExpiry?: Resolver<ResolversTypes['CouponLockExpiryRun'], ParentType, ContextType, RequireFields<MutationRunCouponLockExpiryArgs, 'asOf'>>;
 };
 
 export type QueryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
@@ -313,6 +346,7 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = Ctx> = {
   Coupon?: CouponResolvers<ContextType>;
+  CouponLockExpiryRun?: CouponLockExpiryRunResolvers<ContextType>;
   CouponTemplate?: CouponTemplateResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Fen?: GraphQLScalarType;

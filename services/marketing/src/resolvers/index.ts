@@ -1,7 +1,8 @@
-import { Role, STAFF_READ, requireMemberAccess, requirePermission, type Permission, type ServiceKit } from '@membergraph/platform';
+import { ADMIN_ONLY, Role, STAFF_READ, requireMemberAccess, requirePermission, type Permission, type ServiceKit } from '@membergraph/platform';
 import type { MarketingConfig } from '../config';
 import type { Resolvers } from '../generated/graphql';
 import { memberCoupons } from '../services/coupon.service';
+import { runCouponLockExpiry } from '../services/coupon-lock.service';
 import { createCouponTemplate, listCouponTemplates } from '../services/coupon-template.service';
 
 /** Who may see and manage coupon templates (ADMIN always may). */
@@ -19,6 +20,10 @@ export function marketingResolvers(kit: ServiceKit<MarketingConfig>): Resolvers 
       createCouponTemplate: (_, { input }, ctx) => {
         requirePermission(ctx, MANAGE_TEMPLATES);
         return kit.uow((em) => createCouponTemplate(em, input));
+      },
+      runCouponLockExpiry: (_, { asOf }, ctx) => {
+        requirePermission(ctx, ADMIN_ONLY);
+        return runCouponLockExpiry(kit, asOf);
       },
     },
     Member: {

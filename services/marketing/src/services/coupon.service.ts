@@ -34,6 +34,9 @@ export async function issueCoupon(
       issuedAt: now,
       expiresAt: couponExpiresAt(now, template.validDays),
       issueKey,
+      paymentId: null,
+      lockedAt: null,
+      redeemedAt: null,
     };
     try {
       await coupons.insert(row);

@@ -11,4 +11,10 @@ describe('marketing config', () => {
     expect(() => loadMarketingConfig({ WELCOME_COUPON_AMOUNT: '0' })).toThrow(ConfigError);
     expect(() => loadMarketingConfig({ WELCOME_COUPON_VALID_DAYS: '3651' })).toThrow(/WELCOME_COUPON_VALID_DAYS/);
   });
+
+  it('lets a checkout hold a coupon 15 minutes and sweeps lapsed locks every 30 s by default', () => {
+    expect(loadMarketingConfig({})).toMatchObject({ LOCK_TTL_SECONDS: 900, LOCK_SWEEP_INTERVAL_MS: 30_000, LOCK_SWEEP_BATCH: 500 });
+    expect(loadMarketingConfig({ LOCK_SWEEP_INTERVAL_MS: '0' }).LOCK_SWEEP_INTERVAL_MS).toBe(0);
+    expect(() => loadMarketingConfig({ LOCK_TTL_SECONDS: '0' })).toThrow(/LOCK_TTL_SECONDS/);
+  });
 });

@@ -18,3 +18,25 @@ export function normalizeBirthday(input: string, today: Date): string | null {
 
 /** Channels where a member registers themself (with a REGISTER code); STORE and IMPORT are staff work. */
 export const SELF_SERVICE_CHANNELS = new Set(['WEB', 'APP', 'MINI_PROGRAM', 'SOCIAL', 'EVENT']);
+
+/** Genders a member may state. */
+export const GENDERS = new Set(['FEMALE', 'MALE', 'OTHER', 'UNDISCLOSED']);
+
+/** What makes a profile complete: a name, an email and a birthday. */
+export interface ProfileFacts {
+  name?: string | null;
+  email?: string | null;
+  birthday?: string | null;
+}
+
+export function isProfileComplete(p: ProfileFacts): boolean {
+  return Boolean(p.name && p.email && p.birthday);
+}
+
+/**
+ * Whether this change completes the profile for the first time: complete after, and never
+ * completed before (`completedBefore`), so clearing a field and filling it again emits nothing.
+ */
+export function completesProfile(completedBefore: boolean, after: ProfileFacts): boolean {
+  return !completedBefore && isProfileComplete(after);
+}

@@ -9,6 +9,9 @@ import { ThrottleEventEntity, ThrottleLockEntity } from './throttle.entity';
 import { TierEntity } from './tier.entity';
 import { RefundEntity } from './refund.entity';
 import { TierEvaluationEntity } from './tier-evaluation.entity';
+import { ConsentEntity } from './consent.entity';
+import { TierChangeEntity } from './tier-change.entity';
+import { MemberTagEntity } from './member-tag.entity';
 
 export const entities = [
   MemberEntity,
@@ -23,4 +26,7 @@ export const entities = [
   ApiClientEntity,
   RefundEntity,
   TierEvaluationEntity,
+  ConsentEntity,
+  TierChangeEntity,
+  MemberTagEntity,
 ];

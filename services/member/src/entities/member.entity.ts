@@ -3,9 +3,11 @@ import { EntitySchema } from 'typeorm';
 /** A member. PII columns hold AES-256-GCM ciphertext under the member's own data key. */
 export interface MemberRow {
   id: string;
-  phoneIndex: string;
-  phoneEnc: string;
-  nameEnc: string;
+  /** Null once erased, so the phone can register again as a new member. */
+  phoneIndex: string | null;
+  /** Null once erased (as every PII column). */
+  phoneEnc: string | null;
+  nameEnc: string | null;
   /** Blind index of the normalised name (domain/search.ts): exact-match search without the clear name. */
   nameIndex: string | null;
   /** Blind index of the normalised email, when the member gave one. */
@@ -13,8 +15,10 @@ export interface MemberRow {
   emailEnc: string | null;
   /** YYYY-MM-DD, encrypted. */
   birthdayEnc: string | null;
-  /** The member's data key wrapped by the master key; destroying it erases the PII. */
-  dataKey: string;
+  /** FEMALE, MALE, OTHER or UNDISCLOSED, encrypted (null when not given). */
+  genderEnc: string | null;
+  /** The member's data key wrapped by the master key; destroying it (null) erases the PII. */
+  dataKey: string | null;
   channel: string;
   status: string;
   tierCode: string;
@@ -24,6 +28,12 @@ export interface MemberRow {
   tierUpgradedAt: Date | null;
   registeredAt: Date;
   registeredBy: string | null;
+  /** When name, email and birthday were first all present (member.profile_completed went out then). */
+  profileCompletedAt: Date | null;
+  /** When the member was erased (status ERASED). */
+  erasedAt: Date | null;
+  /** `changedAt` of the newest RULE tag set applied (older sets arriving late are ignored). */
+  ruleTagsAt: Date | null;
 }
 
 export const MemberEntity = new EntitySchema<MemberRow>({
@@ -31,14 +41,15 @@ export const MemberEntity = new EntitySchema<MemberRow>({
   tableName: 'member',
   columns: {
     id: { type: 'varchar', length: 26, primary: true },
-    phoneIndex: { name: 'phone_index', type: 'char', length: 64, unique: true },
-    phoneEnc: { name: 'phone_enc', type: 'varchar', length: 255 },
-    nameEnc: { name: 'name_enc', type: 'varchar', length: 1024 },
+    phoneIndex: { name: 'phone_index', type: 'char', length: 64, unique: true, nullable: true },
+    phoneEnc: { name: 'phone_enc', type: 'varchar', length: 255, nullable: true },
+    nameEnc: { name: 'name_enc', type: 'varchar', length: 1024, nullable: true },
     nameIndex: { name: 'name_index', type: 'char', length: 64, nullable: true },
     emailIndex: { name: 'email_index', type: 'char', length: 64, nullable: true, unique: true },
     emailEnc: { name: 'email_enc', type: 'varchar', length: 1024, nullable: true },
     birthdayEnc: { name: 'birthday_enc', type: 'varchar', length: 255, nullable: true },
-    dataKey: { name: 'data_key', type: 'varchar', length: 255 },
+    genderEnc: { name: 'gender_enc', type: 'varchar', length: 255, nullable: true },
+    dataKey: { name: 'data_key', type: 'varchar', length: 255, nullable: true },
     channel: { type: 'varchar', length: 20 },
     status: { type: 'varchar', length: 20, default: 'ACTIVE' },
     tierCode: { name: 'tier_code', type: 'varchar', length: 20 },
@@ -46,6 +57,9 @@ export const MemberEntity = new EntitySchema<MemberRow>({
     tierUpgradedAt: { name: 'tier_upgraded_at', type: 'datetime', precision: 3, nullable: true },
     registeredAt: { name: 'registered_at', type: 'datetime', precision: 3 },
     registeredBy: { name: 'registered_by', type: 'varchar', length: 64, nullable: true },
+    profileCompletedAt: { name: 'profile_completed_at', type: 'datetime', precision: 3, nullable: true },
+    erasedAt: { name: 'erased_at', type: 'datetime', precision: 3, nullable: true },
+    ruleTagsAt: { name: 'rule_tags_at', type: 'datetime', precision: 3, nullable: true },
   },
   // The members(filter) paths: newest first (id DESC) within a tier, a status, a name or a date range.
   indices: [

@@ -27,7 +27,7 @@ export async function verifyOtpRequestHandler(deps: MemberDeps, raw: unknown): P
     member = await members.findOneBy({ id: req.memberId! });
   }
   if (!member) return { ok: false, reason: 'NO_CODE' };
-  if (member.status !== 'ACTIVE') return { ok: false, reason: 'MEMBER_NOT_ACTIVE' };
+  if (member.status !== 'ACTIVE' || !member.phoneIndex) return { ok: false, reason: 'MEMBER_NOT_ACTIVE' };
   const check = await checkOtp(deps, member.phoneIndex, req.purpose, req.code);
   if (!check.ok) return { ok: false, reason: check.reason };
   try {

@@ -6,6 +6,10 @@ import type { OrderRow } from '../entities/order.entity';
 import type { TierLevel } from '../domain/tiers';
 import type { StaffUserRow } from '../entities/staff-user.entity';
 import type { RefundRow } from '../entities/refund.entity';
+import type { ConsentRow } from '../entities/consent.entity';
+import type { TierChangeRow } from '../entities/tier-change.entity';
+import type { AuditEntryRow } from '@membergraph/platform';
+import type { MemberTagRow } from '../entities/member-tag.entity';
 import type { Ctx } from '../resolvers/context';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
@@ -37,6 +41,41 @@ export type ApiClientCredentials = {
   scopes: Array<Scalars['String']['output']>;
   /** The secret: store it now, it cannot be read again. */
   secret: Scalars['String']['output'];
+};
+
+/** An audit log entry. */
+export type AuditEntry = {
+  __typename?: 'AuditEntry';
+  /** What, e.g. member.status_change, member.pii_read. */
+  action: Scalars['String']['output'];
+  /** Who: a staff user, a client, a member id, or self. */
+  actor: Scalars['String']['output'];
+  /** When. */
+  at: Scalars['DateTime']['output'];
+  /** Particulars as JSON, with personal data masked. */
+  detail: Maybe<Scalars['String']['output']>;
+  /** Sortable unique id. */
+  id: Scalars['ID']['output'];
+  /** The record acted on. */
+  target: Scalars['String']['output'];
+};
+
+/** A page of audit entries. */
+export type AuditEntryConnection = {
+  __typename?: 'AuditEntryConnection';
+  /** The entries on this page. */
+  edges: Array<AuditEntryEdge>;
+  /** Where the page ends and whether more follow. */
+  pageInfo: PageInfo;
+};
+
+/** An audit entry and its cursor. */
+export type AuditEntryEdge = {
+  __typename?: 'AuditEntryEdge';
+  /** Opaque cursor of this entry. */
+  cursor: Scalars['String']['output'];
+  /** The entry. */
+  node: AuditEntry;
 };
 
 /** A bearer token and when it expires. */
@@ -76,6 +115,47 @@ export type ClientTokenInput = {
   secret: Scalars['String']['input'];
 };
 
+/** A consent decision. */
+export type Consent = {
+  __typename?: 'Consent';
+  /** The channel it covers. */
+  channel: ConsentChannel;
+  /** Whether the member agreed. */
+  granted: Scalars['Boolean']['output'];
+  /** The privacy policy version the decision was made under. */
+  policyVersion: Scalars['String']['output'];
+  /** What it is for. */
+  purpose: ConsentPurpose;
+  /** When it was recorded. */
+  recordedAt: Scalars['DateTime']['output'];
+};
+
+/** The channel a consent covers. */
+export type ConsentChannel =
+  | 'EMAIL'
+  | 'PUSH'
+  | 'SMS'
+  | 'WECHAT';
+
+/** One consent decision to record. */
+export type ConsentInput = {
+  /** The channel it covers. */
+  channel: ConsentChannel;
+  /** Whether the member agrees. */
+  granted: Scalars['Boolean']['input'];
+  /** The privacy policy version shown: 1-32 letters, digits, dot, dash or underscore. */
+  policyVersion: Scalars['String']['input'];
+  /** What it is for. */
+  purpose: ConsentPurpose;
+};
+
+/** What a consent is for. */
+export type ConsentPurpose =
+  | 'ANALYTICS'
+  | 'MARKETING'
+  | 'PERSONALIZATION'
+  | 'THIRD_PARTY_SHARING';
+
 /** A new API client for an integration. */
 export type CreateApiClientInput = {
   /** What the client is (e.g. "erp"), 1-64 characters. */
@@ -94,6 +174,21 @@ export type CreateStaffUserInput = {
   username: Scalars['String']['input'];
 };
 
+/** A request to erase a member. */
+export type EraseMemberInput = {
+  /** The member. */
+  memberId: Scalars['ID']['input'];
+  /** Why (1-500 characters); kept in the audit log. */
+  reason: Scalars['String']['input'];
+};
+
+/** Gender as the member states it. */
+export type Gender =
+  | 'FEMALE'
+  | 'MALE'
+  | 'OTHER'
+  | 'UNDISCLOSED';
+
 /** A member of the brand's loyalty programme. */
 export type Member = {
   __typename?: 'Member';
@@ -103,8 +198,14 @@ export type Member = {
   birthday: Maybe<Scalars['String']['output']>;
   /** Where the member registered. */
   channel: Channel;
+  /** Current consent per purpose and channel (the newest decision of each). The member themself or back-office read roles. */
+  consents: Array<Consent>;
   /** Email address, masked (l****@example.com) unless the caller may see PII or is the member. */
   email: Maybe<Scalars['String']['output']>;
+  /** When the member was erased; null unless ERASED (phone and name then read as "[erased]", email, birthday and gender as null). */
+  erasedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Gender, when given; null unless the caller may see PII or is the member. */
+  gender: Maybe<Gender>;
   /** Growth value earned in the rolling 12 months (orders, less what refunds took back). */
   growth: Scalars['Int']['output'];
   /** Sortable unique id. */
@@ -115,10 +216,14 @@ export type Member = {
   orders: OrderConnection;
   /** E.164 phone, masked (+86138****0001) unless the caller may see PII or is the member. */
   phone: Scalars['String']['output'];
+  /** When name, email and birthday were first all present; null while the profile is incomplete. */
+  profileCompletedAt: Maybe<Scalars['DateTime']['output']>;
   /** When the member registered. */
   registeredAt: Scalars['DateTime']['output'];
   /** Account status. */
   status: MemberStatus;
+  /** Tags, MANUAL first, then by name. The member themself or back-office read roles. */
+  tags: Array<MemberTag>;
   /** Current tier. */
   tier: Tier;
   /** When the tier last changed; null if never since registration. */
@@ -139,6 +244,25 @@ export type MemberConnection = {
   edges: Array<MemberEdge>;
   /** Where the page ends and whether more follow. */
   pageInfo: PageInfo;
+};
+
+/** Everything the platform's member service holds about a member (right of access). */
+export type MemberDataExport = {
+  __typename?: 'MemberDataExport';
+  /** Who did what to the record, newest first. */
+  auditLog: Array<AuditEntry>;
+  /** Every consent decision, oldest first. */
+  consents: Array<Consent>;
+  /** When this export was made. */
+  exportedAt: Scalars['DateTime']['output'];
+  /** Every order, newest first. */
+  orders: Array<Order>;
+  /** The member's record, PII in clear. */
+  profile: MemberProfile;
+  /** Every refund, newest first. */
+  refunds: Array<Refund>;
+  /** Every move on the tier ladder, oldest first. */
+  tierHistory: Array<TierChange>;
 };
 
 /** A member and its cursor. */
@@ -162,6 +286,8 @@ export type MemberFilter = {
   registeredTo?: InputMaybe<Scalars['DateTime']['input']>;
   /** Account status. */
   status?: InputMaybe<MemberStatus>;
+  /** Carries this tag (either source). */
+  tag?: InputMaybe<Scalars['String']['input']>;
   /** Tier code. */
   tier?: InputMaybe<Scalars['String']['input']>;
 };
@@ -174,12 +300,50 @@ export type MemberLoginInput = {
   phone: Scalars['String']['input'];
 };
 
+/** A member's record in clear. */
+export type MemberProfile = {
+  __typename?: 'MemberProfile';
+  /** Birthday as YYYY-MM-DD. */
+  birthday: Maybe<Scalars['String']['output']>;
+  /** Where the member registered. */
+  channel: Channel;
+  /** Email address. */
+  email: Maybe<Scalars['String']['output']>;
+  /** Gender. */
+  gender: Maybe<Gender>;
+  /** Member id. */
+  id: Scalars['ID']['output'];
+  /** Name. */
+  name: Scalars['String']['output'];
+  /** E.164 phone. */
+  phone: Scalars['String']['output'];
+  /** When the profile was first complete. */
+  profileCompletedAt: Maybe<Scalars['DateTime']['output']>;
+  /** When the member registered. */
+  registeredAt: Scalars['DateTime']['output'];
+  /** Account status. */
+  status: MemberStatus;
+  /** Current tier code. */
+  tier: Scalars['String']['output'];
+};
+
 /** The lifecycle status of a member account. */
 export type MemberStatus =
   | 'ACTIVE'
   | 'BLACKLISTED'
   | 'ERASED'
   | 'FROZEN';
+
+/** A tag on a member. */
+export type MemberTag = {
+  __typename?: 'MemberTag';
+  /** Tag name. */
+  name: Scalars['String']['output'];
+  /** Who put it there. */
+  source: TagSource;
+  /** Since when the member has it. */
+  taggedAt: Scalars['DateTime']['output'];
+};
 
 /** How a message was delivered. */
 export type MessageChannel =
@@ -196,6 +360,8 @@ export type Mutation = {
   createApiClient: ApiClientCredentials;
   /** Creates a back-office user. ADMIN only; the password needs at least 10 characters. */
   createStaffUser: StaffUser;
+  /** Erases a member (right to erasure): destroys their data key so every copy of their PII is unreadable, clears the phone, name and email lookups (the phone may register again as a new member), keeps their orders as anonymous totals. Status ERASED; audited; emitted as member.erased. Erasing again changes nothing. The member themself or ADMIN. */
+  eraseMember: Member;
   /** Logs a member in with a LOGIN one-time code and returns a member token. FROZEN, BLACKLISTED and ERASED members are FORBIDDEN. */
   memberLogin: AuthToken;
   /** Records a completed order for a member; idempotent on (source, externalId). Crossing a tier threshold upgrades the member in the same transaction. Staff or an INTEGRATION client. */
@@ -214,6 +380,14 @@ export type Mutation = {
   setMemberTier: Member;
   /** Logs a staff user in with username and password and returns a bearer token. */
   staffLogin: AuthToken;
+  /** Puts a MANUAL tag on a member (1-32 letters, digits, _ or -, lower-cased); audited and emitted as member.tags_changed. Tagging again changes nothing. OPERATOR (or ADMIN). */
+  tagMember: Member;
+  /** Takes a MANUAL tag off a member (RULE tags come and go with analytics); audited and emitted as member.tags_changed. OPERATOR (or ADMIN). */
+  untagMember: Member;
+  /** Records a member's consent decisions per purpose and channel with the policy version (the history is kept); only decisions that change something are recorded and emitted as member.consents_changed. The member themself or SUPPORT (audited). */
+  updateConsents: Member;
+  /** Updates a member's profile; omitted fields stay as they are. The first time name, email and birthday are all present emits member.profile_completed (once per member). The member themself, or OPERATOR or SUPPORT (audited). */
+  updateProfile: Member;
   /** Replaces the tier ladder. ADMIN only; audited. Tiers members hold cannot be removed. */
   updateTierLadder: Array<Tier>;
 };
@@ -236,6 +410,11 @@ export type MutationCreateApiClientArgs = {
 
 export type MutationCreateStaffUserArgs = {
   input: CreateStaffUserInput;
+};
+
+
+export type MutationEraseMemberArgs = {
+  input: EraseMemberInput;
 };
 
 
@@ -281,6 +460,26 @@ export type MutationSetMemberTierArgs = {
 
 export type MutationStaffLoginArgs = {
   input: StaffLoginInput;
+};
+
+
+export type MutationTagMemberArgs = {
+  input: TagMemberInput;
+};
+
+
+export type MutationUntagMemberArgs = {
+  input: TagMemberInput;
+};
+
+
+export type MutationUpdateConsentsArgs = {
+  input: UpdateConsentsInput;
+};
+
+
+export type MutationUpdateProfileArgs = {
+  input: UpdateProfileInput;
 };
 
 
@@ -382,16 +581,29 @@ export type PageInfo = {
 
 export type Query = {
   __typename?: 'Query';
+  /** Who did what to a member's record, newest first (details masked). ADMIN or SUPPORT. */
+  auditLog: AuditEntryConnection;
   /** The member the caller's member token belongs to. Member token only. */
   me: Maybe<Member>;
   /** One member by id. Staff with a back-office role, or the member themself. */
   member: Maybe<Member>;
   /** Members matching `filter`, newest first, as a Relay connection. Back-office read roles or a client with members:read; filtering by phone or name needs ADMIN, SUPPORT, OPERATOR or a client with members:read. */
   members: MemberConnection;
+  /** Everything held about the caller (right of access): profile in clear, consent history, orders, refunds, tier history and the audit trail of their record. Member token only. */
+  myData: MemberDataExport;
   /** Messages the local (non-production) provider recorded for a phone number or email address, newest first (at most 100). ADMIN only. */
   sentMessages: Array<SentMessage>;
+  /** Every tag in use (MANUAL by staff, RULE from analytics) with how many members carry it, by name (at most 1,000). Back-office read roles or a client with members:read. */
+  tags: Array<TagSummary>;
   /** The tier ladder, lowest tier first. Any authenticated caller. */
   tiers: Array<Tier>;
+};
+
+
+export type QueryAuditLogArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  memberId: Scalars['ID']['input'];
 };
 
 
@@ -566,6 +778,32 @@ export type StaffUser = {
   username: Scalars['String']['output'];
 };
 
+/** A tag and the member it goes on or comes off. */
+export type TagMemberInput = {
+  /** The member. */
+  memberId: Scalars['ID']['input'];
+  /** Tag name: 1-32 letters, digits, _ or - (lower-cased). */
+  tag: Scalars['String']['input'];
+};
+
+/** Where a tag comes from. */
+export type TagSource =
+  /** Put on by staff. */
+  | 'MANUAL'
+  /** Computed from behaviour by analytics. */
+  | 'RULE';
+
+/** A tag in use. */
+export type TagSummary = {
+  __typename?: 'TagSummary';
+  /** Members carrying it. */
+  members: Scalars['Int']['output'];
+  /** Tag name. */
+  name: Scalars['String']['output'];
+  /** Its source. */
+  source: TagSource;
+};
+
 /** A level of the tier ladder. */
 export type Tier = {
   __typename?: 'Tier';
@@ -579,6 +817,19 @@ export type Tier = {
   name: Scalars['String']['output'];
   /** Position on the ladder; the lowest rank is the entry tier. */
   rank: Scalars['Int']['output'];
+};
+
+/** A move on the tier ladder. */
+export type TierChange = {
+  __typename?: 'TierChange';
+  /** When. */
+  changedAt: Scalars['DateTime']['output'];
+  /** Tier before. */
+  from: Scalars['String']['output'];
+  /** UPGRADE, DOWNGRADE or MANUAL. */
+  reason: Scalars['String']['output'];
+  /** Tier after. */
+  to: Scalars['String']['output'];
 };
 
 /** What a tier evaluation run did. */
@@ -608,6 +859,28 @@ export type TierInput = {
   name: Scalars['String']['input'];
   /** Position; ascending in the list. */
   rank: Scalars['Int']['input'];
+};
+
+/** Consent decisions of a member. */
+export type UpdateConsentsInput = {
+  /** 1 to 16 decisions, at most one per purpose and channel. */
+  consents: Array<ConsentInput>;
+  /** The member. */
+  memberId: Scalars['ID']['input'];
+};
+
+/** Profile fields to change; an omitted (or null) field stays as it is. */
+export type UpdateProfileInput = {
+  /** Birthday as YYYY-MM-DD, a past date. */
+  birthday?: InputMaybe<Scalars['String']['input']>;
+  /** Email address; one member per address. */
+  email?: InputMaybe<Scalars['String']['input']>;
+  /** Gender. */
+  gender?: InputMaybe<Gender>;
+  /** The member. */
+  memberId: Scalars['ID']['input'];
+  /** Display name, 1-64 characters. */
+  name?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** A whole new ladder, lowest tier (the entry tier) first. */
@@ -720,21 +993,33 @@ export type FederationReferenceTypes = {
 export type ResolversTypes = {
   ApiClientCredentials: ResolverTypeWrapper<ApiClientCredentials>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AuditEntry: ResolverTypeWrapper<AuditEntryRow>;
+  AuditEntryConnection: ResolverTypeWrapper<Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEntryEdge']> }>;
+  AuditEntryEdge: ResolverTypeWrapper<Omit<AuditEntryEdge, 'node'> & { node: ResolversTypes['AuditEntry'] }>;
   AuthToken: ResolverTypeWrapper<AuthToken>;
   ChangeMemberStatusInput: ChangeMemberStatusInput;
   Channel: Channel;
   ClientTokenInput: ClientTokenInput;
+  Consent: ResolverTypeWrapper<ConsentRow>;
+  ConsentChannel: ConsentChannel;
+  ConsentInput: ConsentInput;
+  ConsentPurpose: ConsentPurpose;
   CreateApiClientInput: CreateApiClientInput;
   CreateStaffUserInput: CreateStaffUserInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  EraseMemberInput: EraseMemberInput;
   Fen: ResolverTypeWrapper<Scalars['Fen']['output']>;
+  Gender: Gender;
   Member: ResolverTypeWrapper<MemberRow>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   MemberConnection: ResolverTypeWrapper<Omit<MemberConnection, 'edges'> & { edges: Array<ResolversTypes['MemberEdge']> }>;
+  MemberDataExport: ResolverTypeWrapper<Omit<MemberDataExport, 'auditLog' | 'consents' | 'orders' | 'refunds' | 'tierHistory'> & { auditLog: Array<ResolversTypes['AuditEntry']>, consents: Array<ResolversTypes['Consent']>, orders: Array<ResolversTypes['Order']>, refunds: Array<ResolversTypes['Refund']>, tierHistory: Array<ResolversTypes['TierChange']> }>;
   MemberEdge: ResolverTypeWrapper<Omit<MemberEdge, 'node'> & { node: ResolversTypes['Member'] }>;
   MemberFilter: MemberFilter;
   MemberLoginInput: MemberLoginInput;
+  MemberProfile: ResolverTypeWrapper<MemberProfile>;
   MemberStatus: MemberStatus;
+  MemberTag: ResolverTypeWrapper<MemberTagRow>;
   MessageChannel: MessageChannel;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   Order: ResolverTypeWrapper<OrderRow>;
@@ -758,9 +1043,15 @@ export type ResolversTypes = {
   SetMemberTierInput: SetMemberTierInput;
   StaffLoginInput: StaffLoginInput;
   StaffUser: ResolverTypeWrapper<StaffUserRow>;
+  TagMemberInput: TagMemberInput;
+  TagSource: TagSource;
+  TagSummary: ResolverTypeWrapper<TagSummary>;
   Tier: ResolverTypeWrapper<TierLevel>;
+  TierChange: ResolverTypeWrapper<TierChangeRow>;
   TierEvaluationResult: ResolverTypeWrapper<TierEvaluationResult>;
   TierInput: TierInput;
+  UpdateConsentsInput: UpdateConsentsInput;
+  UpdateProfileInput: UpdateProfileInput;
   UpdateTierLadderInput: UpdateTierLadderInput;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
@@ -773,19 +1064,28 @@ export type ResolversTypes = {
 export type ResolversParentTypes = {
   ApiClientCredentials: ApiClientCredentials;
   ID: Scalars['ID']['output'];
+  AuditEntry: AuditEntryRow;
+  AuditEntryConnection: Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEntryEdge']> };
+  AuditEntryEdge: Omit<AuditEntryEdge, 'node'> & { node: ResolversParentTypes['AuditEntry'] };
   AuthToken: AuthToken;
   ChangeMemberStatusInput: ChangeMemberStatusInput;
   ClientTokenInput: ClientTokenInput;
+  Consent: ConsentRow;
+  ConsentInput: ConsentInput;
   CreateApiClientInput: CreateApiClientInput;
   CreateStaffUserInput: CreateStaffUserInput;
   DateTime: Scalars['DateTime']['output'];
+  EraseMemberInput: EraseMemberInput;
   Fen: Scalars['Fen']['output'];
   Member: MemberRow;
   Int: Scalars['Int']['output'];
   MemberConnection: Omit<MemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['MemberEdge']> };
+  MemberDataExport: Omit<MemberDataExport, 'auditLog' | 'consents' | 'orders' | 'refunds' | 'tierHistory'> & { auditLog: Array<ResolversParentTypes['AuditEntry']>, consents: Array<ResolversParentTypes['Consent']>, orders: Array<ResolversParentTypes['Order']>, refunds: Array<ResolversParentTypes['Refund']>, tierHistory: Array<ResolversParentTypes['TierChange']> };
   MemberEdge: Omit<MemberEdge, 'node'> & { node: ResolversParentTypes['Member'] };
   MemberFilter: MemberFilter;
   MemberLoginInput: MemberLoginInput;
+  MemberProfile: MemberProfile;
+  MemberTag: MemberTagRow;
   Mutation: Record<PropertyKey, never>;
   Order: OrderRow;
   OrderConnection: Omit<OrderConnection, 'edges'> & { edges: Array<ResolversParentTypes['OrderEdge']> };
@@ -805,9 +1105,14 @@ export type ResolversParentTypes = {
   SetMemberTierInput: SetMemberTierInput;
   StaffLoginInput: StaffLoginInput;
   StaffUser: StaffUserRow;
+  TagMemberInput: TagMemberInput;
+  TagSummary: TagSummary;
   Tier: TierLevel;
+  TierChange: TierChangeRow;
   TierEvaluationResult: TierEvaluationResult;
   TierInput: TierInput;
+  UpdateConsentsInput: UpdateConsentsInput;
+  UpdateProfileInput: UpdateProfileInput;
   UpdateTierLadderInput: UpdateTierLadderInput;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
@@ -835,9 +1140,36 @@ export type ApiClientCredentialsResolvers<ContextType = Ctx, ParentType extends 
   secret?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type AuditEntryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['AuditEntry'] = ResolversParentTypes['AuditEntry']> = {
+  action?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  actor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  at?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  detail?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  target?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type AuditEntryConnectionResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['AuditEntryConnection'] = ResolversParentTypes['AuditEntryConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['AuditEntryEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type AuditEntryEdgeResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['AuditEntryEdge'] = ResolversParentTypes['AuditEntryEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['AuditEntry'], ParentType, ContextType>;
+};
+
 export type AuthTokenResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['AuthToken'] = ResolversParentTypes['AuthToken']> = {
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type ConsentResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Consent'] = ResolversParentTypes['Consent']> = {
+  channel?: Resolver<ResolversTypes['ConsentChannel'], ParentType, ContextType>;
+  granted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  policyVersion?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  purpose?: Resolver<ResolversTypes['ConsentPurpose'], ParentType, ContextType>;
+  recordedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
@@ -853,14 +1185,19 @@ export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParen
   annualSpend?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
   birthday?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
+  consents?: Resolver<Array<ResolversTypes['Consent']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  erasedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  gender?: Resolver<Maybe<ResolversTypes['Gender']>, ParentType, ContextType>;
   growth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<MemberOrdersArgs, 'first'>>;
   phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  profileCompletedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
+  tags?: Resolver<Array<ResolversTypes['MemberTag']>, ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['Tier'], ParentType, ContextType>;
   tierChangedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
@@ -870,9 +1207,39 @@ export type MemberConnectionResolvers<ContextType = Ctx, ParentType extends Reso
   pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
 };
 
+export type MemberDataExportResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['MemberDataExport'] = ResolversParentTypes['MemberDataExport']> = {
+  auditLog?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType>;
+  consents?: Resolver<Array<ResolversTypes['Consent']>, ParentType, ContextType>;
+  exportedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  orders?: Resolver<Array<ResolversTypes['Order']>, ParentType, ContextType>;
+  profile?: Resolver<ResolversTypes['MemberProfile'], ParentType, ContextType>;
+  refunds?: Resolver<Array<ResolversTypes['Refund']>, ParentType, ContextType>;
+  tierHistory?: Resolver<Array<ResolversTypes['TierChange']>, ParentType, ContextType>;
+};
+
 export type MemberEdgeResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['MemberEdge'] = ResolversParentTypes['MemberEdge']> = {
   cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   node?: Resolver<ResolversTypes['Member'], ParentType, ContextType>;
+};
+
+export type MemberProfileResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['MemberProfile'] = ResolversParentTypes['MemberProfile']> = {
+  birthday?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
+  email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  gender?: Resolver<Maybe<ResolversTypes['Gender']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  profileCompletedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
+  tier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type MemberTagResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['MemberTag'] = ResolversParentTypes['MemberTag']> = {
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['TagSource'], ParentType, ContextType>;
+  taggedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
@@ -880,6 +1247,7 @@ export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversPar
   clientToken?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationClientTokenArgs, 'input'>>;
   createApiClient?: Resolver<ResolversTypes['ApiClientCredentials'], ParentType, ContextType, RequireFields<MutationCreateApiClientArgs, 'input'>>;
   createStaffUser?: Resolver<ResolversTypes['StaffUser'], ParentType, ContextType, RequireFields<MutationCreateStaffUserArgs, 'input'>>;
+  eraseMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationEraseMemberArgs, 'input'>>;
   memberLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationMemberLoginArgs, 'input'>>;
   recordOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRecordOrderArgs, 'input'>>;
   recordOrders?: Resolver<Array<ResolversTypes['RecordOrderResult']>, ParentType, ContextType, RequireFields<MutationRecordOrdersArgs, 'input'>>;
@@ -889,6 +1257,10 @@ export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversPar
   runTierEvaluation?: Resolver<ResolversTypes['TierEvaluationResult'], ParentType, ContextType, RequireFields<MutationRunTierEvaluationArgs, 'asOf'>>;
   setMemberTier?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSetMemberTierArgs, 'input'>>;
   staffLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationStaffLoginArgs, 'input'>>;
+  tagMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationTagMemberArgs, 'input'>>;
+  untagMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationUntagMemberArgs, 'input'>>;
+  updateConsents?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationUpdateConsentsArgs, 'input'>>;
+  updateProfile?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
   updateTierLadder?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType, RequireFields<MutationUpdateTierLadderArgs, 'input'>>;
 };
 
@@ -934,10 +1306,13 @@ export type PageInfoResolvers<ContextType = Ctx, ParentType extends ResolversPar
 };
 
 export type QueryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
+  auditLog?: Resolver<ResolversTypes['AuditEntryConnection'], ParentType, ContextType, RequireFields<QueryAuditLogArgs, 'first' | 'memberId'>>;
   me?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType>;
   member?: Resolver<Maybe<ResolversTypes['Member']>, ParentType, ContextType, RequireFields<QueryMemberArgs, 'id'>>;
   members?: Resolver<ResolversTypes['MemberConnection'], ParentType, ContextType, RequireFields<QueryMembersArgs, 'first'>>;
+  myData?: Resolver<ResolversTypes['MemberDataExport'], ParentType, ContextType>;
   sentMessages?: Resolver<Array<ResolversTypes['SentMessage']>, ParentType, ContextType, RequireFields<QuerySentMessagesArgs, 'to'>>;
+  tags?: Resolver<Array<ResolversTypes['TagSummary']>, ParentType, ContextType>;
   tiers?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType>;
 };
 
@@ -974,12 +1349,25 @@ export type StaffUserResolvers<ContextType = Ctx, ParentType extends ResolversPa
   username?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type TagSummaryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TagSummary'] = ResolversParentTypes['TagSummary']> = {
+  members?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  source?: Resolver<ResolversTypes['TagSource'], ParentType, ContextType>;
+};
+
 export type TierResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Tier'] = ResolversParentTypes['Tier']> = {
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   minAnnualSpend?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
   minGrowth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   rank?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
+export type TierChangeResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TierChange'] = ResolversParentTypes['TierChange']> = {
+  changedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  from?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  reason?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
 export type TierEvaluationResultResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TierEvaluationResult'] = ResolversParentTypes['TierEvaluationResult']> = {
@@ -1000,12 +1388,19 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = Ctx> = {
   ApiClientCredentials?: ApiClientCredentialsResolvers<ContextType>;
+  AuditEntry?: AuditEntryResolvers<ContextType>;
+  AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
+  AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuthToken?: AuthTokenResolvers<ContextType>;
+  Consent?: ConsentResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Fen?: GraphQLScalarType;
   Member?: MemberResolvers<ContextType>;
   MemberConnection?: MemberConnectionResolvers<ContextType>;
+  MemberDataExport?: MemberDataExportResolvers<ContextType>;
   MemberEdge?: MemberEdgeResolvers<ContextType>;
+  MemberProfile?: MemberProfileResolvers<ContextType>;
+  MemberTag?: MemberTagResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   Order?: OrderResolvers<ContextType>;
   OrderConnection?: OrderConnectionResolvers<ContextType>;
@@ -1018,7 +1413,9 @@ export type Resolvers<ContextType = Ctx> = {
   Refund?: RefundResolvers<ContextType>;
   SentMessage?: SentMessageResolvers<ContextType>;
   StaffUser?: StaffUserResolvers<ContextType>;
+  TagSummary?: TagSummaryResolvers<ContextType>;
   Tier?: TierResolvers<ContextType>;
+  TierChange?: TierChangeResolvers<ContextType>;
   TierEvaluationResult?: TierEvaluationResultResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

@@ -15,12 +15,20 @@ import {
   requireMemberAccess,
   requirePermission,
   toConnection,
+  unitOfWork,
   type Permission,
   type ServiceKit,
 } from '@membergraph/platform';
 import type { MemberConfig } from '../config';
 import { OrderEntity } from '../entities/order.entity';
-import type { Resolvers } from '../generated/graphql';
+import type { Channel, ConsentChannel, ConsentPurpose, Gender, MemberStatus, Resolvers, TagSource } from '../generated/graphql';
+import { setManualTag, tagSummary, validTag } from '../services/tag.service';
+import type { Ctx } from './context';
+import { consentHistory, updateConsents, validateConsents } from '../services/consent.service';
+import { currentConsents } from '../domain/consent';
+import { auditEntries, exportMemberData } from '../services/privacy.service';
+import { eraseMember } from '../services/member-erasure.service';
+import { updateProfile, validateProfile } from '../services/member-profile.service';
 import { SELF, registerMember, validateRegistration } from '../services/member-registry.service';
 import { findRecordedOrder, findRecordedRefund, recordOrder, recordRefund, type RecordOrderInput } from '../services/order.service';
 import { loadLadder, setMemberTier, updateTierLadder } from '../services/tier.service';
@@ -29,7 +37,7 @@ import { searchMembers } from '../services/member-search.service';
 import { runTierEvaluation } from '../jobs/tier-evaluation.job';
 import type { MemberRow } from '../entities/member.entity';
 import { createStaffUser, staffLogin } from '../services/staff-auth.service';
-import { maySeePii, presentPii, type PiiVault } from '../services/pii.service';
+import { maySeePii, presentPii, type MemberPii, type PiiVault } from '../services/pii.service';
 import { depsOf } from '../services/deps';
 import { consumeOtp, requestOtp, requireOtp } from '../services/otp.service';
 import { memberLogin } from '../services/member-auth.service';
@@ -45,6 +53,14 @@ const SET_TIER: Permission = { roles: [Role.OPERATOR] };
 const CHANGE_STATUS: Permission = { roles: [Role.SUPPORT, Role.OPERATOR] };
 /** Finding members by phone or name is a lookup of a person: not for ANALYST or FINANCE, who see PII masked. */
 const LOOKUP_BY_PII: Permission = { roles: [Role.SUPPORT, Role.OPERATOR], scopes: ['members:read'] };
+/** Staff who may change a member's profile (ADMIN too); every change they make is audited. */
+const EDIT_PROFILE: Permission = { roles: [Role.OPERATOR, Role.SUPPORT] };
+/** Staff who may record consents on a member's behalf (ADMIN too); audited. */
+const EDIT_CONSENTS: Permission = { roles: [Role.SUPPORT] };
+/** Who may read a member's audit trail. */
+const READ_AUDIT: Permission = { roles: [Role.SUPPORT] };
+/** Who puts manual tags on members (ADMIN too). */
+const TAG: Permission = { roles: [Role.OPERATOR] };
 const MAX_BATCH = 500;
 /** Who a member token may not act as any more (DOMAIN.md: BLACKLISTED no access; ERASED gone). */
 const LOCKED_OUT = new Set(['BLACKLISTED', 'ERASED']);
@@ -97,6 +113,24 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         const member = await ctx.loaders.member.load(principal.sub);
         if (!member || LOCKED_OUT.has(member.status)) throw forbidden();
         return member;
+      },
+      tags: async (_, __, ctx) => {
+        requirePermission(ctx, STAFF_READ);
+        return (await tagSummary(kit.ds.manager)).map((t) => ({ ...t, source: t.source as TagSource }));
+      },
+      myData: async (_, __, ctx) => {
+        const principal = requireAuth(ctx);
+        if (principal.kind !== 'member') throw forbidden('myData needs a member token');
+        const member = await ctx.loaders.member.load(principal.sub);
+        if (!member || LOCKED_OUT.has(member.status)) throw forbidden();
+        // One snapshot, so orders, refunds and the audit trail agree with each other.
+        const data = await unitOfWork(kit.ds, (em) => exportMemberData(em, deps.vault, principal.sub), { isolation: 'REPEATABLE READ' });
+        return { ...data, profile: { ...data.profile, gender: data.profile.gender as Gender | null, channel: data.profile.channel as Channel, status: data.profile.status as MemberStatus } };
+      },
+      auditLog: async (_, { memberId, first, after }, ctx) => {
+        requirePermission(ctx, READ_AUDIT);
+        const n = pageSize(first);
+        return toConnection(await auditEntries(kit.ds.manager, memberId, n + 1, decodeCursor(after)), n, (r) => r.id);
       },
       sentMessages: async (_, { to }, ctx) => {
         requirePermission(ctx, ADMIN_ONLY);
@@ -190,6 +224,33 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         if (asOf.getTime() < Date.UTC(2000, 0, 1)) throw badField('asOf', 'asOf must be after 2000-01-01');
         return runTierEvaluation(kit, actor.sub, asOf);
       },
+      eraseMember: (_, { input }, ctx) => {
+        // The right to erasure is the member's own (even when BLACKLISTED); among staff only ADMIN may.
+        const actor = requireMemberAccess(ctx, input.memberId, ADMIN_ONLY);
+        return kit.uow((em) => eraseMember(kit, em, actor.sub, input));
+      },
+      tagMember: (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, TAG);
+        const tag = validTag(input.tag);
+        return kit.uow((em) => setManualTag(kit, em, actor.sub, input.memberId, tag, true));
+      },
+      untagMember: (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, TAG);
+        const tag = validTag(input.tag);
+        return kit.uow((em) => setManualTag(kit, em, actor.sub, input.memberId, tag, false));
+      },
+      updateConsents: async (_, { input }, ctx) => {
+        const actor = requireMemberAccess(ctx, input.memberId, EDIT_CONSENTS);
+        stillAllowed(ctx, await ctx.loaders.member.load(input.memberId));
+        const consents = validateConsents(input.consents);
+        return kit.uow((em) => updateConsents(kit, em, { sub: actor.sub, staff: actor.kind !== 'member' }, input.memberId, consents));
+      },
+      updateProfile: async (_, { input }, ctx) => {
+        const actor = requireMemberAccess(ctx, input.memberId, EDIT_PROFILE);
+        stillAllowed(ctx, await ctx.loaders.member.load(input.memberId));
+        const patch = validateProfile(input);
+        return kit.uow((em) => updateProfile(kit, deps.vault, em, { sub: actor.sub, staff: actor.kind !== 'member' }, input.memberId, patch));
+      },
       changeMemberStatus: (_, { input }, ctx) => {
         const actor = requirePermission(ctx, CHANGE_STATUS);
         return kit.uow((em) => changeMemberStatus(kit, em, actor.sub, input));
@@ -200,10 +261,19 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         requireMemberAccess(ctx, ref.id, STAFF_READ);
         return stillAllowed(ctx, await ctx.loaders.member.load(ref.id));
       },
-      phone: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).phone,
-      name: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).name,
-      email: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).email ?? null,
-      birthday: (m, _, ctx) => presentPii(ctx.loaders.pii(m), maySeePii(ctx.principal, m.id)).birthday ?? null,
+      phone: async (m, _, ctx) => (await piiOf(m, ctx)).phone,
+      name: async (m, _, ctx) => (await piiOf(m, ctx)).name,
+      email: async (m, _, ctx) => (await piiOf(m, ctx)).email ?? null,
+      birthday: async (m, _, ctx) => (await piiOf(m, ctx)).birthday ?? null,
+      gender: async (m, _, ctx) => ((await piiOf(m, ctx)).gender ?? null) as Gender | null,
+      tags: (m, _, ctx) => {
+        requireMemberAccess(ctx, m.id, STAFF_READ);
+        return ctx.loaders.tags.load(m.id);
+      },
+      consents: async (m, _, ctx) => {
+        requireMemberAccess(ctx, m.id, STAFF_READ);
+        return currentConsents(await consentHistory(kit.ds.manager, m.id));
+      },
       tier: async (m, _, ctx) => required(await ctx.loaders.tier.load(m.tierCode), `tier ${m.tierCode}`),
       growth: async (m, _, ctx) => (await ctx.loaders.standing.load(m.id)).growth,
       annualSpend: async (m, _, ctx) => (await ctx.loaders.standing.load(m.id)).annualSpend,
@@ -211,6 +281,17 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         requireMemberAccess(ctx, m.id, STAFF_READ);
         return orderPage(m.id, args.first, args.after);
       },
+    },
+    MemberTag: {
+      source: (t) => t.source as TagSource,
+    },
+    TierChange: {
+      from: (t) => t.fromTier,
+      to: (t) => t.toTier,
+    },
+    Consent: {
+      purpose: (c) => c.purpose as ConsentPurpose,
+      channel: (c) => c.channel as ConsentChannel,
     },
     Order: {
       __resolveReference: async (ref, ctx) => {
@@ -233,6 +314,16 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
 function stillAllowed(ctx: { principal: { kind: string } | null }, row: MemberRow | null): MemberRow | null {
   if (row && ctx.principal?.kind === 'member' && LOCKED_OUT.has(row.status)) throw forbidden();
   return row;
+}
+
+/**
+ * A member's PII as this caller may see it; reading it in clear as staff (ADMIN, SUPPORT) writes a
+ * `member.pii_read` audit row first, once per request and member (batched across fields and members).
+ */
+async function piiOf(m: MemberRow, ctx: Ctx): Promise<MemberPii> {
+  const clear = maySeePii(ctx.principal, m.id);
+  if (clear && ctx.principal && ctx.principal.kind !== 'member' && m.status !== 'ERASED') await ctx.loaders.piiRead(ctx.principal.sub, m.id, ctx.requestId);
+  return presentPii(ctx.loaders.pii(m), clear);
 }
 
 /** A row that must exist because another row points at it; a miss is a broken invariant, not user error. */

@@ -9,6 +9,9 @@ import type { Standing, TierLevel } from '../domain/tiers';
 import { standings } from '../services/tier.service';
 import { membersByIds } from '../services/member-registry.service';
 import type { MemberPii, PiiVault } from '../services/pii.service';
+import { piiReadAuditor } from '../services/privacy.service';
+import { tagsOf } from '../services/tag.service';
+import type { MemberTagRow } from '../entities/member-tag.entity';
 
 export interface MemberLoaders {
   member: DataLoader<string, MemberRow | null>;
@@ -17,6 +20,9 @@ export interface MemberLoaders {
   /** Rolling-window spend and growth as of the request. */
   standing: DataLoader<string, Standing>;
   pii: (row: MemberRow) => MemberPii;
+  tags: DataLoader<string, MemberTagRow[]>;
+  /** Audits a staff read of a member's PII in clear, once per request, reader and member (batched). */
+  piiRead: (actor: string, memberId: string, requestId: string) => Promise<true>;
 }
 
 /** Per-request loaders: batch `_entities` lookups and decrypt each member's PII at most once. */
@@ -37,6 +43,11 @@ export function memberLoaders(kit: ServiceKit<MemberConfig>, vault: PiiVault): M
     standing: new DataLoader(async (ids) => {
       const byId = await standings(kit, em, ids, new Date());
       return ids.map((id) => byId.get(id)!);
+    }),
+    piiRead: piiReadAuditor(kit.ds),
+    tags: new DataLoader(async (ids) => {
+      const byId = await tagsOf(em, ids);
+      return ids.map((id) => byId.get(id) ?? []);
     }),
     pii(row) {
       let pii = opened.get(row.id);

@@ -5,7 +5,7 @@ import { EventType, checkedData } from '@membergraph/contracts';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { TierEntity } from '../entities/tier.entity';
 import { normalizePhone } from '../domain/phone';
-import { normalizeBirthday, normalizeEmail } from '../domain/profile';
+import { isProfileComplete, normalizeBirthday, normalizeEmail } from '../domain/profile';
 import { entryTier } from '../domain/tiers';
 import type { PiiVault } from './pii.service';
 
@@ -72,7 +72,12 @@ export async function registerMember(
     tierUpgradedAt: null,
     registeredAt: new Date(),
     registeredBy: actor,
+    // Registering with name, email and birthday completes the profile at once.
+    profileCompletedAt: null,
+    erasedAt: null,
+    ruleTagsAt: null,
   };
+  if (isProfileComplete({ name, email, birthday })) row.profileCompletedAt = row.registeredAt;
   try {
     await members.insert(row);
   } catch (err) {
@@ -87,6 +92,14 @@ export async function registerMember(
     id,
     checkedData(EventType.MemberRegistered, { memberId: id, channel: row.channel as 'STORE', tier: tier.code, registeredAt: row.registeredAt.toISOString() }),
   );
+  if (row.profileCompletedAt) {
+    await kit.publish(
+      em,
+      EventType.MemberProfileCompleted,
+      id,
+      checkedData(EventType.MemberProfileCompleted, { memberId: id, completedAt: row.profileCompletedAt.toISOString() }),
+    );
+  }
   return row;
 }
 

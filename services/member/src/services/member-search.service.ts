@@ -2,6 +2,7 @@ import { IsNull, Not, type EntityManager } from 'typeorm';
 import { badField, type ServiceKit } from '@membergraph/platform';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { normalizePhone } from '../domain/phone';
+import { normalizeTag } from '../domain/tags';
 import type { PiiVault } from './pii.service';
 
 export interface MemberFilter {
@@ -9,6 +10,7 @@ export interface MemberFilter {
   name?: string | null;
   tier?: string | null;
   status?: string | null;
+  tag?: string | null;
   registeredFrom?: Date | null;
   registeredTo?: Date | null;
 }
@@ -33,6 +35,11 @@ export async function searchMembers(em: EntityManager, vault: PiiVault, filter: 
   if (filter.tier !== undefined && filter.tier !== null) {
     if (!/^[A-Z][A-Z0-9_]{0,19}$/.test(filter.tier)) throw badField('filter.tier', 'tier must be a tier code such as SILVER');
     q.andWhere('m.tierCode = :tier', { tier: filter.tier });
+  }
+  if (filter.tag !== undefined && filter.tag !== null) {
+    const tag = normalizeTag(filter.tag);
+    if (!tag) throw badField('filter.tag', 'tag must be 1-32 letters, digits, _ or -');
+    q.andWhere('EXISTS (SELECT 1 FROM member_tag t WHERE t.member_id = m.id AND t.name = :tag)', { tag });
   }
   if (filter.status) q.andWhere('m.status = :status', { status: filter.status });
   if (filter.registeredFrom && filter.registeredTo && filter.registeredFrom.getTime() > filter.registeredTo.getTime()) {

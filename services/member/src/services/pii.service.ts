@@ -10,9 +10,18 @@ export interface MemberPii {
   name: string;
   email?: string | null;
   birthday?: string | null;
+  gender?: string | null;
 }
 
-type SealedPii = Pick<MemberRow, 'dataKey' | 'phoneEnc' | 'nameEnc' | 'nameIndex' | 'phoneIndex' | 'emailIndex' | 'emailEnc' | 'birthdayEnc'>;
+/** What reads of an erased member show in place of phone and name (never an error). */
+export const ERASED_PLACEHOLDER = '[erased]';
+/** The PII of an erased member: placeholders, nothing else. */
+export const ERASED_PII: MemberPii = { phone: ERASED_PLACEHOLDER, name: ERASED_PLACEHOLDER, email: null, birthday: null, gender: null };
+
+type SealedPii = Pick<MemberRow, 'dataKey' | 'phoneEnc' | 'nameEnc' | 'nameIndex' | 'phoneIndex' | 'emailIndex' | 'emailEnc' | 'birthdayEnc' | 'genderEnc'>;
+
+/** Profile fields a member or staff may change (the phone is the identity: not here). */
+export type ProfilePatch = Partial<Pick<MemberPii, 'name' | 'email' | 'birthday' | 'gender'>>;
 
 /**
  * Envelope encryption of member PII: each member has a data key wrapped by the master key (from
@@ -72,16 +81,38 @@ export class PiiVault {
       emailIndex: pii.email ? this.emailIndex(pii.email) : null,
       emailEnc: pii.email ? encrypt(key, pii.email, `${memberId}:email`) : null,
       birthdayEnc: pii.birthday ? encrypt(key, pii.birthday, `${memberId}:birthday`) : null,
+      genderEnc: pii.gender ? encrypt(key, pii.gender, `${memberId}:gender`) : null,
     };
   }
 
-  open(row: Pick<MemberRow, 'id' | 'dataKey' | 'phoneEnc' | 'nameEnc'> & Partial<Pick<MemberRow, 'emailEnc' | 'birthdayEnc'>>): MemberPii {
+  /** The columns that change when `patch` is applied to a member's profile (same data key). */
+  reseal(row: Pick<MemberRow, 'id' | 'dataKey'>, patch: ProfilePatch): Partial<SealedPii> {
+    if (!row.dataKey) throw new Error(`member ${row.id} is erased: nothing to reseal`);
+    const key = unwrapDataKey(this.master, row.dataKey, row.id);
+    const out: Partial<SealedPii> = {};
+    if (patch.name !== undefined && patch.name !== null) {
+      out.nameEnc = encrypt(key, patch.name, `${row.id}:name`);
+      out.nameIndex = this.nameIndex(patch.name);
+    }
+    if (patch.email !== undefined) {
+      out.emailEnc = patch.email ? encrypt(key, patch.email, `${row.id}:email`) : null;
+      out.emailIndex = patch.email ? this.emailIndex(patch.email) : null;
+    }
+    if (patch.birthday !== undefined) out.birthdayEnc = patch.birthday ? encrypt(key, patch.birthday, `${row.id}:birthday`) : null;
+    if (patch.gender !== undefined) out.genderEnc = patch.gender ? encrypt(key, patch.gender, `${row.id}:gender`) : null;
+    return out;
+  }
+
+  /** The member's PII in clear; placeholders once erased (the data key is gone, so nothing can be decrypted). */
+  open(row: Pick<MemberRow, 'id' | 'dataKey' | 'phoneEnc' | 'nameEnc'> & Partial<Pick<MemberRow, 'emailEnc' | 'birthdayEnc' | 'genderEnc'>>): MemberPii {
+    if (!row.dataKey || !row.phoneEnc || !row.nameEnc) return ERASED_PII;
     const key = unwrapDataKey(this.master, row.dataKey, row.id);
     return {
       phone: decrypt(key, row.phoneEnc, `${row.id}:phone`),
       name: decrypt(key, row.nameEnc, `${row.id}:name`),
       email: row.emailEnc ? decrypt(key, row.emailEnc, `${row.id}:email`) : null,
       birthday: row.birthdayEnc ? decrypt(key, row.birthdayEnc, `${row.id}:birthday`) : null,
+      gender: row.genderEnc ? decrypt(key, row.genderEnc, `${row.id}:gender`) : null,
     };
   }
 
@@ -105,6 +136,6 @@ export function maySeePii(principal: Principal | null, memberId: string): boolea
 }
 
 export function presentPii(pii: MemberPii, clear: boolean): MemberPii {
-  if (clear) return pii;
-  return { phone: maskPhone(pii.phone), name: maskName(pii.name), email: pii.email ? maskEmail(pii.email) : null, birthday: null };
+  if (clear || pii === ERASED_PII) return pii;
+  return { phone: maskPhone(pii.phone), name: maskName(pii.name), email: pii.email ? maskEmail(pii.email) : null, birthday: null, gender: null };
 }

@@ -1,11 +1,12 @@
 import { In, type EntityManager } from 'typeorm';
-import { audit, badField, notFound, type ServiceKit } from '@membergraph/platform';
+import { audit, badField, newId, notFound, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import type { MemberConfig } from '../config';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { OrderEntity } from '../entities/order.entity';
 import { TierEntity } from '../entities/tier.entity';
 import { TierEvaluationEntity } from '../entities/tier-evaluation.entity';
+import { TierChangeEntity } from '../entities/tier-change.entity';
 import {
   evaluate,
   ladderProblem,
@@ -60,6 +61,7 @@ async function moveTier(kit: Kit, em: EntityManager, member: MemberRow, from: Ti
   const up = !from || to.rank > from.rank;
   const patch: Partial<MemberRow> = { tierCode: to.code, tierChangedAt: at, ...(up ? { tierUpgradedAt: at } : {}) };
   await em.getRepository(MemberEntity).update({ id: member.id }, patch);
+  await em.getRepository(TierChangeEntity).insert({ id: newId(), memberId: member.id, fromTier: from?.code ?? member.tierCode, toTier: to.code, reason, changedAt: at });
   Object.assign(member, patch);
   await kit.publish(
     em,
