@@ -56,7 +56,8 @@ describe('a person registering themself with an SMS code', () => {
         birthday: '1995-08-01',
         channel: 'APP',
         tier: { code: 'MEMBER' },
-        points: { balance: 100 },
+        // 100 welcome + 50 for a complete profile (name, email and birthday given at registration).
+        points: { balance: 150 },
       });
     });
 

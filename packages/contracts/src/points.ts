@@ -6,6 +6,7 @@ export const PointsEventType = {
   PointsEarned: 'points.earned',
   PointsAdjusted: 'points.adjusted',
   PointsExpired: 'points.expired',
+  PointsExpiringSoon: 'points.expiring_soon',
 } as const;
 
 export const pointsEarned = z.object({
@@ -53,10 +54,31 @@ export const pointsExpired = z.object({
 });
 export type PointsExpired = z.infer<typeof pointsExpired>;
 
+/**
+ * Points will expire soon: one event per member and threshold (30 or 7 days ahead) per reminder run,
+ * each lot reminded at most once per threshold. Marketing turns it into a reminder message.
+ */
+export const pointsExpiringSoon = z.object({
+  memberId: id,
+  /** The threshold: the lots expire within this many days of `asOf` (30 or 7). */
+  daysAhead: z.number().int().positive(),
+  /** Points still in those lots when the run looked. */
+  amount: z.number().int().positive(),
+  /** How many lots. */
+  lots: z.number().int().positive(),
+  /** The soonest expiry among them. */
+  firstExpiresAt: isoTime,
+  /** The run's clock. */
+  asOf: isoTime,
+  runId: id,
+});
+export type PointsExpiringSoon = z.infer<typeof pointsExpiringSoon>;
+
 export const pointsEventSchemas = {
   [PointsEventType.PointsEarned]: pointsEarned,
   [PointsEventType.PointsAdjusted]: pointsAdjusted,
   [PointsEventType.PointsExpired]: pointsExpired,
+  [PointsEventType.PointsExpiringSoon]: pointsExpiringSoon,
 } as const;
 
 /**

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { loadConfig, serviceConfigSchema } from '@membergraph/platform';
 import type { ExpiryPolicy } from './domain/expiry';
 import { isValidTimeZone } from './domain/time';
+import { parseDailyCaps } from './domain/behaviour';
 
 export const pointsConfigSchema = serviceConfigSchema(
   { port: 4002, database: 'membergraph_points' },
@@ -24,6 +25,34 @@ export const pointsConfigSchema = serviceConfigSchema(
     HOLD_SWEEP_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(30_000),
     /** A refund of points already spent: DEBT (the available balance goes negative, later points repay it) or CAP_AT_ZERO (the rest is forgiven). */
     REFUND_POLICY: z.enum(['DEBT', 'CAP_AT_ZERO']).default('DEBT'),
+    /** Check-in points per streak day, comma-separated (day 1, day 2, ...); the ladder starts over after its last day. */
+    CHECK_IN_LADDER: z
+      .string()
+      .regex(/^\d{1,6}(,\d{1,6}){0,59}$/, 'must be 1-60 comma-separated point amounts, e.g. 5,5,5,5,5,5,20')
+      .default('5,5,5,5,5,5,20')
+      .transform((s) => s.split(',').map(Number)),
+    /** Points for a review reported by an integration (awardBehaviourPoints). */
+    REVIEW_POINTS: z.coerce.number().int().min(0).max(1_000_000).default(10),
+    /** Points for a share reported by an integration. */
+    SHARE_POINTS: z.coerce.number().int().min(0).max(1_000_000).default(5),
+    /** Points once per member when their profile is first complete (member.profile_completed or an integration). */
+    PROFILE_COMPLETED_POINTS: z.coerce.number().int().min(0).max(1_000_000).default(50),
+    /** Per-member daily caps in the tenant business day: RULE=n,... over ORDER, CHECK_IN, REVIEW, SHARE, PROFILE_COMPLETED and TOTAL (all of them); a rule left out is uncapped. */
+    POINTS_DAILY_CAPS: z
+      .string()
+      .default('REVIEW=50,SHARE=20')
+      .transform((s, ctx) => {
+        try {
+          return parseDailyCaps(s);
+        } catch (err) {
+          ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+          return z.NEVER;
+        }
+      }),
+    /** Days an order's points stay PENDING (not spendable) before they are credited; 0 credits them at once. */
+    RETURN_WINDOW_DAYS: z.coerce.number().int().min(0).max(365).default(0),
+    /** How often this replica credits pending points whose window closed, in ms; 0 turns the worker off (runPendingRelease still works). */
+    PENDING_RELEASE_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
   },
 );
 

@@ -6,6 +6,8 @@ import { pointsConsumers } from './events';
 import { pointsLoaders, pointsResolvers, type PointsLoaders } from './resolvers';
 import { serveHoldRequests } from './events/responders/points-hold.responder';
 import { HoldSweeper } from './services/hold-sweeper';
+import { IntervalWorker } from './services/interval-worker';
+import { runPendingRelease } from './services/points-pending.service';
 
 /** The points subgraph: points accounts and their append-only ledger; extends `Member { points }`. */
 export const serviceModule: ServiceModule<PointsConfig, PointsLoaders> = {
@@ -21,5 +23,9 @@ export const serviceModule: ServiceModule<PointsConfig, PointsLoaders> = {
     // Answers the checkout saga's hold/capture/release until the bus drains at stop().
     serveHoldRequests(kit);
   },
-  workers: (kit) => [new HoldSweeper(kit)],
+  workers: (kit) => [
+    new HoldSweeper(kit),
+    // Credits pending order points whose return window closed (RETURN_WINDOW_DAYS > 0).
+    new IntervalWorker('pending release', kit.config.PENDING_RELEASE_INTERVAL_MS, kit.log, () => runPendingRelease(kit, new Date())),
+  ],
 };

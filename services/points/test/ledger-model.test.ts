@@ -12,6 +12,7 @@ import { creditPoints } from '../src/services/points-ledger.service';
 import { projectTier } from '../src/services/earn-rules.service';
 import { RPC_CALLER, captureHold, holdPoints, releaseHold, runHoldExpiry } from '../src/services/points-hold.service';
 import { recordRefund } from '../src/services/points-refund.service';
+import { refundHold } from '../src/services/points-restore.service';
 import { idempotencyKeys } from '../src/domain/ledger';
 import { refundDue } from '../src/domain/refunds';
 
@@ -33,6 +34,8 @@ interface ModelHold {
   expiresAt: number;
   status: 'HELD' | 'CAPTURED' | 'RELEASED' | 'EXPIRED';
   draws: Array<{ lot: ModelLot; amount: number }>;
+  /** Points given back after capture (refunded payments). */
+  givenBack: number;
 }
 interface ModelOrder {
   orderId: string;
@@ -60,7 +63,8 @@ type Op =
   | { kind: 'capture'; pick: number }
   | { kind: 'release'; pick: number }
   | { kind: 'expireHolds'; minutes: number }
-  | { kind: 'refund'; pick: number; percent: number };
+  | { kind: 'refund'; pick: number; percent: number }
+  | { kind: 'restore'; pick: number; percent: number };
 
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('earn' as const), amount: fc.integer({ min: 1, max: 500 }) }),
@@ -73,6 +77,7 @@ const op: fc.Arbitrary<Op> = fc.oneof(
   { arbitrary: fc.record({ kind: fc.constant('release' as const), pick: fc.nat() }), weight: 2 },
   fc.record({ kind: fc.constant('expireHolds' as const), minutes: fc.integer({ min: 0, max: 30 }) }),
   fc.record({ kind: fc.constant('refund' as const), pick: fc.nat(), percent: fc.integer({ min: 1, max: 100 }) }),
+  { arbitrary: fc.record({ kind: fc.constant('restore' as const), pick: fc.nat(), percent: fc.integer({ min: 1, max: 100 }) }), weight: 2 },
 );
 
 /** Takes `amount` from the lots in `order`, returning the draws. */
@@ -91,7 +96,7 @@ function take(lots: ModelLot[], amount: number): Array<{ lot: ModelLot; amount: 
 const fifo = (a: ModelLot, b: ModelLot) => a.expiresAt - b.expiresAt || a.earnedAt - b.earnedAt || a.seq - b.seq;
 
 describe('ledger against a model', () => {
-  it('keeps balance, held, lots and every audit invariant after each earn, adjust, expiry, hold, capture, release, hold expiry and refund', async () => {
+  it('keeps balance, held, lots and every audit invariant after each earn, adjust, expiry, hold, capture, release, hold expiry, refund and hold give-back', async () => {
     const kit = svc.app.kit;
     const policy = expiryPolicyOf(kit.config);
     await fc.assert(
@@ -152,7 +157,7 @@ describe('ledger against a model', () => {
               await expect(attempt).rejects.toSatisfy(code('INSUFFICIENT_FUNDS'));
             } else {
               const hold = await attempt;
-              model.holds.push({ id: hold.id, amount: step.amount, expiresAt: clock + HOLD_TTL_MS, status: 'HELD', draws: takeFifo(step.amount) });
+              model.holds.push({ id: hold.id, amount: step.amount, expiresAt: clock + HOLD_TTL_MS, status: 'HELD', draws: takeFifo(step.amount), givenBack: 0 });
               model.held += step.amount;
             }
           } else if (step.kind === 'capture' || step.kind === 'release') {
@@ -207,6 +212,32 @@ describe('ledger against a model', () => {
             // The order's own lot first, then FIFO; the rest is debt (policy DEBT).
             take([o.lot, ...[...model.lots].sort(fifo).filter((l) => l !== o.lot)], due);
             model.balance -= due;
+          } else if (step.kind === 'restore') {
+            const captured = model.holds.filter((h) => h.status === 'CAPTURED' && h.givenBack < h.amount);
+            if (!captured.length) continue;
+            const h = captured[step.pick % captured.length]!;
+            const amount = Math.max(1, Math.floor(((h.amount - h.givenBack) * step.percent) / 100));
+            const reply = await kit.uow((em) => refundHold(kit, em, { holdId: h.id, refundId: `r${i}`, amount }, at));
+            // The hold's draws undone from the last one (the lot expiring last), skipping what was given back; expired lots get nothing.
+            const before = available();
+            let skip = h.givenBack;
+            let left = amount;
+            let restored = 0;
+            for (const d of [...h.draws].sort((a, b) => fifo(b.lot, a.lot))) {
+              const skipped = Math.min(skip, d.amount);
+              skip -= skipped;
+              const t = Math.min(d.amount - skipped, left);
+              if (t <= 0) continue;
+              left -= t;
+              if (d.lot.expiresAt > clock) {
+                d.lot.remaining += t;
+                restored += t;
+              }
+            }
+            h.givenBack += amount;
+            model.balance += restored;
+            expect(reply).toEqual({ holdId: h.id, restored, expired: amount - restored });
+            repay(before, restored);
           } else if (step.kind === 'advance') {
             clock += step.days * DAY;
           } else if (step.kind === 'expire') {

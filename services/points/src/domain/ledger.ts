@@ -8,6 +8,8 @@ export const EntryType = {
   HOLD: 'HOLD',
   CAPTURE: 'CAPTURE',
   RELEASE: 'RELEASE',
+  /** A refunded checkout gives a captured hold's points back to their (unexpired) lots: +n, negative draws. */
+  RESTORE: 'RESTORE',
 } as const;
 export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 
@@ -15,6 +17,10 @@ export type EntryType = (typeof EntryType)[keyof typeof EntryType];
 export const EarnReason = {
   WELCOME: 'WELCOME',
   ORDER: 'ORDER',
+  CHECK_IN: 'CHECK_IN',
+  REVIEW: 'REVIEW',
+  SHARE: 'SHARE',
+  PROFILE_COMPLETED: 'PROFILE_COMPLETED',
 } as const;
 export type EarnReason = (typeof EarnReason)[keyof typeof EarnReason];
 
@@ -30,6 +36,8 @@ export const OtherReason = {
   HOLD_EXPIRED: 'HOLD_EXPIRED',
   /** A refunded order took back (part of) the points it earned. */
   REFUND: 'REFUND',
+  /** The wallet refunded a payment made with points: a RESTORE of a captured hold. */
+  PAYMENT_REFUND: 'PAYMENT_REFUND',
 } as const;
 
 /**
@@ -49,6 +57,14 @@ export const idempotencyKeys = {
   release: (holdId: string) => `release:${holdId}`,
   /** One REVERSE entry per refund, however many events announce it. */
   refund: (refundId: string) => `refund:${refundId}`,
+  /** One RESTORE per give-back of a captured hold. */
+  restore: (holdId: string, refundId: string) => `restore:${holdId}:${refundId}`,
+  /** One check-in per member and business day. */
+  checkIn: (memberId: string, day: string) => `checkin:${memberId}:${day}`,
+  /** A review or share once per reported reference. */
+  behaviour: (type: string, reference: string) => `behaviour:${type}:${reference}`,
+  /** Profile completion earns once per member, whoever reports it (event or integration). */
+  profile: (memberId: string) => `profile:${memberId}`,
 };
 
 /**

@@ -8,5 +8,10 @@ import { PointsEntryEntity } from './points-entry.entity';
 import { PointsHoldEntity } from './points-hold.entity';
 import { PointsLotEntity } from './points-lot.entity';
 import { PointsRefundEntity } from './points-refund.entity';
+import { PointsHoldRefundEntity } from './points-hold-refund.entity';
+import { PointsAwardEntity } from './points-award.entity';
+import { PointsCheckInEntity } from './points-check-in.entity';
+import { PointsPendingEntity } from './points-pending.entity';
+import { PointsExpiryReminderEntity } from './points-expiry-reminder.entity';
 
-export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, IdempotencyKeyEntity];
+export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, PointsHoldRefundEntity, PointsAwardEntity, PointsCheckInEntity, PointsPendingEntity, PointsExpiryReminderEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, IdempotencyKeyEntity];

@@ -6,8 +6,9 @@ import { orderCompletedHandler } from './handlers/order-completed.handler';
 import { orderRefundedHandler } from './handlers/order-refunded.handler';
 import { memberTierChangedHandler } from './handlers/member-tier-changed.handler';
 import { memberStatusChangedHandler } from './handlers/member-status-changed.handler';
+import { memberProfileCompletedHandler } from './handlers/member-profile-completed.handler';
 
-/** What the points service listens to on the member stream: registrations, orders and refunds, tier and status changes. */
+/** What the points service listens to on the member stream: registrations, orders and refunds, tier and status changes, profile completion. */
 export function pointsConsumers(kit: ServiceKit<PointsConfig>): ConsumerDefinition[] {
   return [
     {
@@ -19,6 +20,7 @@ export function pointsConsumers(kit: ServiceKit<PointsConfig>): ConsumerDefiniti
         [EventType.OrderRefunded]: orderRefundedHandler(kit),
         [EventType.MemberTierChanged]: memberTierChangedHandler(),
         [EventType.MemberStatusChanged]: memberStatusChangedHandler(),
+        [EventType.MemberProfileCompleted]: memberProfileCompletedHandler(kit),
       },
     },
   ];

@@ -34,6 +34,63 @@ export type AdjustPointsInput = {
   reason: Scalars['String']['input'];
 };
 
+/** A behaviour to reward. */
+export type AwardBehaviourPointsInput = {
+  /** The member who did it. */
+  memberId: Scalars['ID']['input'];
+  /** The integration's id of the review or share (1-100 characters): the idempotency key. */
+  reference: Scalars['String']['input'];
+  /** What they did. */
+  type: BehaviourType;
+};
+
+/** What a behaviour earned. */
+export type BehaviourAward = {
+  __typename?: 'BehaviourAward';
+  /** True when this reference had already been awarded: this is the first award, nothing new. */
+  alreadyAwarded: Scalars['Boolean']['output'];
+  /** The business day it counts in. */
+  businessDay: Scalars['String']['output'];
+  /** RULE or TOTAL when a daily cap cut it. */
+  cappedBy: Maybe<Scalars['String']['output']>;
+  /** The EARN entry's id; null when nothing was granted. */
+  entryId: Maybe<Scalars['ID']['output']>;
+  /** Points credited (less than requested when a daily cap cut it). */
+  granted: Scalars['Int']['output'];
+  /** The member. */
+  memberId: Scalars['ID']['output'];
+  /** The reference it was awarded for. */
+  reference: Maybe<Scalars['String']['output']>;
+  /** Points the rule offers. */
+  requested: Scalars['Int']['output'];
+  /** The rule (REVIEW, SHARE, PROFILE_COMPLETED). */
+  rule: Scalars['String']['output'];
+};
+
+/** A behaviour worth points. */
+export type BehaviourType =
+  /** The member completed their profile (once per member). */
+  | 'PROFILE_COMPLETED'
+  /** The member reviewed a product or visit. */
+  | 'REVIEW'
+  /** The member shared content. */
+  | 'SHARE';
+
+/** A daily check-in. */
+export type CheckIn = {
+  __typename?: 'CheckIn';
+  /** True when the member had already checked in today: this is that check-in, nothing new was earned. */
+  alreadyCheckedIn: Scalars['Boolean']['output'];
+  /** The business day, YYYY-MM-DD in the tenant time zone. */
+  day: Scalars['String']['output'];
+  /** Points credited (less than requested when a daily cap cut it). */
+  granted: Scalars['Int']['output'];
+  /** Points the ladder offered for this streak day. */
+  requested: Scalars['Int']['output'];
+  /** Consecutive days checked in, this one included. */
+  streak: Scalars['Int']['output'];
+};
+
 /** A points promotion. Every condition given must hold on the order's day (tenant time zone); one left out matches every day. */
 export type EarnPromotion = {
   __typename?: 'EarnPromotion';
@@ -109,6 +166,19 @@ export type ExpiringPoints = {
   expiresAt: Scalars['DateTime']['output'];
 };
 
+/** What one expiry reminder run did. */
+export type ExpiryReminderRun = {
+  __typename?: 'ExpiryReminderRun';
+  /** The run's clock. */
+  asOf: Scalars['DateTime']['output'];
+  /** Lots reminded of. */
+  lots: Scalars['Int']['output'];
+  /** points.expiring_soon events emitted (one per member and threshold). */
+  reminders: Scalars['Int']['output'];
+  /** The run's id (the events' runId). */
+  runId: Scalars['ID']['output'];
+};
+
 /** A hold to make. */
 export type HoldPointsInput = {
   /** Points to reserve (1-100,000,000). */
@@ -142,10 +212,23 @@ export type Mutation = {
    */
   adjustPoints: PointsEntry;
   /**
+   * Points for a review, a share or a completed profile, reported by an integration: once per type and
+   * reference (PROFILE_COMPLETED once per member), under the daily caps. The same reference for another
+   * member is CONFLICT. An INTEGRATION client with scope points:award, or ADMIN.
+   */
+  awardBehaviourPoints: BehaviourAward;
+  /**
    * Spends a hold's points (exactly the lots it reserved). Capturing a captured hold returns it again;
    * a released or expired hold is CONFLICT. A client may resolve only its own holds (ADMIN any).
    */
   capturePointsHold: PointsHold;
+  /**
+   * The signed-in member's daily check-in: one per business day (tenant time zone); checking in again
+   * the same day returns that check-in (alreadyCheckedIn). The streak continues from yesterday or
+   * restarts at 1 after a missed day; points follow the CHECK_IN_LADDER (e.g. days 1-6: 5, day 7: 20,
+   * then it starts over), under the daily caps. FORBIDDEN for a FROZEN, BLACKLISTED or ERASED member.
+   */
+  checkIn: CheckIn;
   /**
    * Reserves points for a checkout, FIFO from the lots; they stay in the balance but leave `available`
    * until the hold is captured, released or expires (after ttlSeconds, default config HOLD_TTL_SECONDS).
@@ -160,10 +243,20 @@ export type Mutation = {
    */
   releasePointsHold: PointsHold;
   /**
+   * Emits `points.expiring_soon` for points expiring within 30 and within 7 days of `asOf`: one event per
+   * member and threshold, each lot at most once per threshold. Safe to re-run. ADMIN.
+   */
+  runExpiryReminders: ExpiryReminderRun;
+  /**
    * Releases (status EXPIRED) every hold still open whose expiry is at or before `asOf`; the sweeper
    * does the same every HOLD_SWEEP_INTERVAL_MS. Safe to re-run. ADMIN.
    */
   runHoldExpiry: PointsHoldExpiryRun;
+  /**
+   * Credits the pending points of every order whose return window closed at or before `asOf` (what
+   * refunds left of them); a worker does the same every PENDING_RELEASE_INTERVAL_MS. Safe to re-run. ADMIN.
+   */
+  runPendingRelease: PendingReleaseRun;
   /**
    * Expires every lot whose expiry is at or before `asOf`: one EXPIRE entry and one `points.expired`
    * event per member per run. Safe to re-run: a second run for the same day finds nothing. ADMIN.
@@ -176,6 +269,11 @@ export type Mutation = {
 
 export type MutationAdjustPointsArgs = {
   input: AdjustPointsInput;
+};
+
+
+export type MutationAwardBehaviourPointsArgs = {
+  input: AwardBehaviourPointsInput;
 };
 
 
@@ -194,7 +292,17 @@ export type MutationReleasePointsHoldArgs = {
 };
 
 
+export type MutationRunExpiryRemindersArgs = {
+  asOf: Scalars['DateTime']['input'];
+};
+
+
 export type MutationRunHoldExpiryArgs = {
+  asOf: Scalars['DateTime']['input'];
+};
+
+
+export type MutationRunPendingReleaseArgs = {
   asOf: Scalars['DateTime']['input'];
 };
 
@@ -217,6 +325,21 @@ export type PageInfo = {
   hasNextPage: Scalars['Boolean']['output'];
 };
 
+/** What one pending release run did. */
+export type PendingReleaseRun = {
+  __typename?: 'PendingReleaseRun';
+  /** The cut-off: windows closing at or before it were released. */
+  asOf: Scalars['DateTime']['output'];
+  /** Orders whose pending points refunds had cancelled entirely. */
+  cancelled: Scalars['Int']['output'];
+  /** Points credited in all. */
+  points: Scalars['Int']['output'];
+  /** Orders whose points were credited. */
+  released: Scalars['Int']['output'];
+  /** The run's id. */
+  runId: Scalars['ID']['output'];
+};
+
 /** A member's points: balance and the ledger it is the sum of. */
 export type PointsAccount = {
   __typename?: 'PointsAccount';
@@ -232,6 +355,8 @@ export type PointsAccount = {
   history: PointsEntryConnection;
   /** Points ever earned (EARN entries), whatever happened to them since. */
   lifetimeEarned: Scalars['Int']['output'];
+  /** Points earned from orders still inside their return window: not in the balance, not spendable yet. */
+  pending: Scalars['Int']['output'];
 };
 
 
@@ -306,7 +431,7 @@ export type PointsEntry = {
   held: Scalars['Int']['output'];
   /** Sortable unique id. */
   id: Scalars['ID']['output'];
-  /** The operator's own words (the reason given for an adjustment). */
+  /** The operator's own words (the reason given for an adjustment), or what a cap or refund changed (CAPPED requested=.. granted=..). */
   note: Maybe<Scalars['String']['output']>;
   /** The staff user or client who wrote the entry; null for earnings and for a member reading their own history. */
   operator: Maybe<Scalars['String']['output']>;
@@ -344,6 +469,8 @@ export type PointsEntryType =
   | 'EXPIRE'
   | 'HOLD'
   | 'RELEASE'
+  /** Points a captured hold spent, given back to their lots when the payment was refunded. */
+  | 'RESTORE'
   | 'REVERSE'
   | 'SPEND';
 
@@ -539,16 +666,22 @@ export type ResolversTypes = {
   AdjustPointsInput: AdjustPointsInput;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ID: ResolverTypeWrapper<Scalars['ID']['output']>;
+  AwardBehaviourPointsInput: AwardBehaviourPointsInput;
+  BehaviourAward: ResolverTypeWrapper<BehaviourAward>;
+  BehaviourType: BehaviourType;
+  CheckIn: ResolverTypeWrapper<CheckIn>;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
   EarnPromotion: ResolverTypeWrapper<EarnPromotion>;
   EarnPromotionInput: EarnPromotionInput;
   EarnRules: ResolverTypeWrapper<EarnRulesView>;
   EarnRulesInput: EarnRulesInput;
   ExpiringPoints: ResolverTypeWrapper<ExpiringPoints>;
+  ExpiryReminderRun: ResolverTypeWrapper<ExpiryReminderRun>;
   HoldPointsInput: HoldPointsInput;
   Member: ResolverTypeWrapper<MemberRef>;
   Mutation: ResolverTypeWrapper<Record<PropertyKey, never>>;
   PageInfo: ResolverTypeWrapper<PageInfo>;
+  PendingReleaseRun: ResolverTypeWrapper<PendingReleaseRun>;
   PointsAccount: ResolverTypeWrapper<PointsAccountRef>;
   PointsAudit: ResolverTypeWrapper<PointsAudit>;
   PointsAuditDifference: ResolverTypeWrapper<PointsAuditDifference>;
@@ -577,16 +710,21 @@ export type ResolversParentTypes = {
   AdjustPointsInput: AdjustPointsInput;
   Int: Scalars['Int']['output'];
   ID: Scalars['ID']['output'];
+  AwardBehaviourPointsInput: AwardBehaviourPointsInput;
+  BehaviourAward: BehaviourAward;
+  CheckIn: CheckIn;
   DateTime: Scalars['DateTime']['output'];
   EarnPromotion: EarnPromotion;
   EarnPromotionInput: EarnPromotionInput;
   EarnRules: EarnRulesView;
   EarnRulesInput: EarnRulesInput;
   ExpiringPoints: ExpiringPoints;
+  ExpiryReminderRun: ExpiryReminderRun;
   HoldPointsInput: HoldPointsInput;
   Member: MemberRef;
   Mutation: Record<PropertyKey, never>;
   PageInfo: PageInfo;
+  PendingReleaseRun: PendingReleaseRun;
   PointsAccount: PointsAccountRef;
   PointsAudit: PointsAudit;
   PointsAuditDifference: PointsAuditDifference;
@@ -619,6 +757,26 @@ export type ShareableDirectiveArgs = { };
 
 export type ShareableDirectiveResolver<Result, Parent, ContextType = Ctx, Args = ShareableDirectiveArgs> = DirectiveResolverFn<Result, Parent, ContextType, Args>;
 
+export type BehaviourAwardResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['BehaviourAward'] = ResolversParentTypes['BehaviourAward']> = {
+  alreadyAwarded?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  businessDay?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  cappedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  entryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  granted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  requested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type CheckInResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['CheckIn'] = ResolversParentTypes['CheckIn']> = {
+  alreadyCheckedIn?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  day?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  granted?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  requested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  streak?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
@@ -648,6 +806,13 @@ export type ExpiringPointsResolvers<ContextType = Ctx, ParentType extends Resolv
   expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
 };
 
+export type ExpiryReminderRunResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['ExpiryReminderRun'] = ResolversParentTypes['ExpiryReminderRun']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  lots?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reminders?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -656,10 +821,14 @@ export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParen
 
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   adjustPoints?: Resolver<ResolversTypes['PointsEntry'], ParentType, ContextType, RequireFields<MutationAdjustPointsArgs, 'input'>>;
+  awardBehaviourPoints?: Resolver<ResolversTypes['BehaviourAward'], ParentType, ContextType, RequireFields<MutationAwardBehaviourPointsArgs, 'input'>>;
   capturePointsHold?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationCapturePointsHoldArgs, 'input'>>;
+  checkIn?: Resolver<ResolversTypes['CheckIn'], ParentType, ContextType>;
   holdPoints?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationHoldPointsArgs, 'input'>>;
   releasePointsHold?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationReleasePointsHoldArgs, 'input'>>;
+  runExpiryReminders?: Resolver<ResolversTypes['ExpiryReminderRun'], ParentType, ContextType, RequireFields<MutationRunExpiryRemindersArgs, 'asOf'>>;
   runHoldExpiry?: Resolver<ResolversTypes['PointsHoldExpiryRun'], ParentType, ContextType, RequireFields<MutationRunHoldExpiryArgs, 'asOf'>>;
+  runPendingRelease?: Resolver<ResolversTypes['PendingReleaseRun'], ParentType, ContextType, RequireFields<MutationRunPendingReleaseArgs, 'asOf'>>;
   runPointsExpiry?: Resolver<ResolversTypes['PointsExpiryRun'], ParentType, ContextType, RequireFields<MutationRunPointsExpiryArgs, 'asOf'>>;
   updateEarnRules?: Resolver<ResolversTypes['EarnRules'], ParentType, ContextType, RequireFields<MutationUpdateEarnRulesArgs, 'input'>>;
 };
@@ -669,6 +838,14 @@ export type PageInfoResolvers<ContextType = Ctx, ParentType extends ResolversPar
   hasNextPage?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
 };
 
+export type PendingReleaseRunResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PendingReleaseRun'] = ResolversParentTypes['PendingReleaseRun']> = {
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  cancelled?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  released?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+};
+
 export type PointsAccountResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsAccount'] = ResolversParentTypes['PointsAccount']> = {
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   balance?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
@@ -676,6 +853,7 @@ export type PointsAccountResolvers<ContextType = Ctx, ParentType extends Resolve
   held?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   history?: Resolver<ResolversTypes['PointsEntryConnection'], ParentType, ContextType, RequireFields<PointsAccountHistoryArgs, 'first'>>;
   lifetimeEarned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  pending?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
 };
 
 export type PointsAuditResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsAudit'] = ResolversParentTypes['PointsAudit']> = {
@@ -758,13 +936,17 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 }
 
 export type Resolvers<ContextType = Ctx> = {
+  BehaviourAward?: BehaviourAwardResolvers<ContextType>;
+  CheckIn?: CheckInResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EarnPromotion?: EarnPromotionResolvers<ContextType>;
   EarnRules?: EarnRulesResolvers<ContextType>;
   ExpiringPoints?: ExpiringPointsResolvers<ContextType>;
+  ExpiryReminderRun?: ExpiryReminderRunResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
   Mutation?: MutationResolvers<ContextType>;
   PageInfo?: PageInfoResolvers<ContextType>;
+  PendingReleaseRun?: PendingReleaseRunResolvers<ContextType>;
   PointsAccount?: PointsAccountResolvers<ContextType>;
   PointsAudit?: PointsAuditResolvers<ContextType>;
   PointsAuditDifference?: PointsAuditDifferenceResolvers<ContextType>;

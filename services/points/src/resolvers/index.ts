@@ -1,4 +1,4 @@
-import { ADMIN_ONLY, Role, STAFF_READ, badField, requireMemberAccess, requirePermission, type Principal, type ServiceKit } from '@membergraph/platform';
+import { ADMIN_ONLY, Role, STAFF_READ, badField, forbidden, requireAuth, requireMemberAccess, requirePermission, type Principal, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import type { Resolvers } from '../generated/graphql';
 import { adjustPoints } from '../services/points-adjustment.service';
@@ -6,6 +6,9 @@ import { auditPoints } from '../services/points-audit.service';
 import { currentEarnRules, updateEarnRules } from '../services/earn-rules.service';
 import { runPointsExpiry } from '../services/points-expiry.service';
 import { expiringSoon, historyPage } from '../services/points-ledger.service';
+import { awardBehaviourPoints, checkIn } from '../services/points-behaviour.service';
+import { pendingPoints, runPendingRelease } from '../services/points-pending.service';
+import { runExpiryReminders } from '../services/points-reminder.service';
 import { captureHold, holdPoints, releaseHold, runHoldExpiry, type HoldCaller } from '../services/points-hold.service';
 
 const MANAGE_RULES = { roles: [Role.OPERATOR] };
@@ -13,6 +16,8 @@ const ADJUST = { roles: [Role.SUPPORT] };
 const AUDIT = { roles: [Role.FINANCE] };
 /** Checkout holds: integration clients with the scope (POS, e-commerce checkouts), and ADMIN. */
 const HOLD = { scopes: ['points:hold'] };
+/** Behaviour points reported by integrations (reviews, shares), and ADMIN. */
+const AWARD = { scopes: ['points:award'] };
 
 /** A GraphQL caller resolves only its own holds, unless ADMIN. */
 const holdCaller = (p: Principal): HoldCaller => ({ id: p.sub, anyHold: p.roles.includes(Role.ADMIN) });
@@ -60,6 +65,23 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
         const operator = requirePermission(ctx, ADMIN_ONLY);
         return runHoldExpiry(kit, asOf, operator.sub);
       },
+      checkIn: (_, __, ctx) => {
+        const principal = requireAuth(ctx);
+        if (principal.kind !== 'member') throw forbidden('Only a member checks in');
+        return kit.uow((em) => checkIn(kit, em, principal.sub));
+      },
+      awardBehaviourPoints: (_, { input }, ctx) => {
+        requirePermission(ctx, AWARD);
+        return kit.uow((em) => awardBehaviourPoints(kit, em, input));
+      },
+      runPendingRelease: (_, { asOf }, ctx) => {
+        requirePermission(ctx, ADMIN_ONLY);
+        return runPendingRelease(kit, asOf);
+      },
+      runExpiryReminders: (_, { asOf }, ctx) => {
+        requirePermission(ctx, ADMIN_ONLY);
+        return runExpiryReminders(kit, asOf);
+      },
     },
     Member: {
       // The reference carries only the id; `points` checks who is asking before anything is read.
@@ -78,6 +100,7 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
         const row = await ctx.loaders.account.load(account.memberId);
         return row ? row.balance - row.held : 0;
       },
+      pending: (account) => pendingPoints(kit.ds.manager, account.memberId),
       expiringSoon: (account, { days }) => {
         const n = days ?? 30;
         if (!Number.isInteger(n) || n < 1 || n > 366) throw badField('days', 'days must be between 1 and 366');

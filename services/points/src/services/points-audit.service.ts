@@ -65,7 +65,7 @@ interface Totals {
  * balance = sum of entries = latest balance_after; lifetime earned = sum of EARN; held = sum of the
  * entries' held = open holds; lots' remaining = available (balance - held) or 0 in debt; the
  * undrawn part of refund reversals = the debt; issued = balance + spent + expired + reversed (a
- * CAPTURE is spent; HOLD and RELEASE move no balance); lots consumed = draws; each entry drawn as
+ * CAPTURE is spent, a RESTORE unspends; HOLD and RELEASE move no balance); lots consumed = draws; each entry drawn as
  * its type says; every lot within 0..amount. Read-only; reads committed data, so
  * run it when writes are quiet for an exact answer.
  */
@@ -81,7 +81,7 @@ export async function auditPoints(em: EntityManager): Promise<AuditReport> {
       FROM points_account a
       LEFT JOIN (SELECT member_id, SUM(amount) AS total, SUM(held) AS held,
                         SUM(CASE WHEN type = 'EARN' THEN amount ELSE 0 END) AS earned,
-                        -SUM(CASE WHEN type IN ('SPEND', 'CAPTURE') OR (type = 'ADJUST' AND amount < 0) THEN amount ELSE 0 END) AS spent,
+                        -SUM(CASE WHEN type IN ('SPEND', 'CAPTURE', 'RESTORE') OR (type = 'ADJUST' AND amount < 0) THEN amount ELSE 0 END) AS spent,
                         -SUM(CASE WHEN type = 'EXPIRE' THEN amount ELSE 0 END) AS expired,
                         -SUM(CASE WHEN type = 'REVERSE' THEN amount ELSE 0 END) AS reversed
                    FROM points_entry GROUP BY member_id) e ON e.member_id = a.member_id
@@ -120,7 +120,7 @@ export async function auditPoints(em: EntityManager): Promise<AuditReport> {
     if (n(r.consumed) !== n(r.drawn)) add(r.member_id, AuditKind.DRAWS, `lots gave up ${n(r.consumed)}, draws record ${n(r.drawn)}`);
   }
   // What each entry must have drawn: a debit its points, a HOLD what it reserved, a RELEASE that
-  // back (negative), a CAPTURE nothing (its points are the HOLD's draws), a credit nothing; a REVERSE
+  // back (negative), a RESTORE its points back (negative), a CAPTURE nothing (its points are the HOLD's draws), a credit nothing; a REVERSE
   // anything up to its points (the rest is debt, checked per account above).
   const undrawn: Array<{ member_id: string; id: string; amount: string; drawn: string }> = await em.query(`
     SELECT e.member_id, e.id, e.amount, COALESCE(d.drawn, 0) AS drawn
@@ -129,6 +129,7 @@ export async function auditPoints(em: EntityManager): Promise<AuditReport> {
      WHERE CASE
              WHEN e.type = 'REVERSE' THEN COALESCE(d.drawn, 0) < 0 OR COALESCE(d.drawn, 0) > -e.amount
              WHEN e.type IN ('HOLD', 'RELEASE') THEN COALESCE(d.drawn, 0) <> e.held
+             WHEN e.type = 'RESTORE' THEN COALESCE(d.drawn, 0) <> -e.amount
              WHEN e.amount < 0 AND e.type IN ('SPEND', 'ADJUST', 'EXPIRE') THEN COALESCE(d.drawn, 0) <> -e.amount
              ELSE COALESCE(d.drawn, 0) <> 0
            END

@@ -29,6 +29,8 @@ export interface EarnInput {
   idempotencyKey: string;
   /** When the points were earned (their lot's expiry counts from it); now by default. */
   at?: Date;
+  /** Why it is less than asked (a daily cap). */
+  note?: string | null;
 }
 
 export interface CreditInput {

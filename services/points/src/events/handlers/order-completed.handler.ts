@@ -4,14 +4,17 @@ import type { PointsConfig } from '../../config';
 import { computeEarn, earnTotal } from '../../domain/earn';
 import { EarnReason, idempotencyKeys } from '../../domain/ledger';
 import { currentEarnRules, tierOf } from '../../services/earn-rules.service';
-import { earnPoints } from '../../services/points-ledger.service';
+import { awardCapped } from '../../services/points-award.service';
+import { releaseAtFor } from '../../services/points-pending.service';
+import { CappedRule } from '../../domain/behaviour';
 import { applyParkedRefunds } from '../../services/points-refund.service';
 import { statusOf } from '../../services/member-status.service';
 import { mayEarn } from '../../domain/member-status';
 
 /**
  * `order.completed` -> points by the earn rules in force, the member's projected tier and the
- * promotions of the day the order completed (tenant time zone), once per order.
+ * promotions of the day the order completed (tenant time zone), once per order, under the daily
+ * caps; PENDING until the return window closes when RETURN_WINDOW_DAYS > 0.
  */
 export function orderCompletedHandler(kit: ServiceKit<PointsConfig>): EventHandler {
   return async ({ em, log }, event) => {
@@ -28,15 +31,21 @@ export function orderCompletedHandler(kit: ServiceKit<PointsConfig>): EventHandl
     }
     // Under one yuan earns nothing, and the ledger never holds a zero entry.
     if (amount === 0) return;
-    const entry = await earnPoints(kit, em, {
+    const completedAt = new Date(order.completedAt);
+    const window = kit.config.RETURN_WINDOW_DAYS;
+    // Daily caps count in the business day the order completed; inside a return window the points wait.
+    const { award, replayed } = await awardCapped(kit, em, {
       memberId: order.memberId,
-      amount,
+      rule: CappedRule.ORDER,
+      requested: amount,
       reason: EarnReason.ORDER,
       reference: order.orderId,
-      idempotencyKey: idempotencyKeys.order(order.orderId),
+      key: idempotencyKeys.order(order.orderId),
+      earnedAt: completedAt,
+      pendingUntil: window > 0 ? { orderId: order.orderId, releaseAt: releaseAtFor(completedAt, window) } : null,
     });
-    if (!entry) return;
-    log.debug({ orderId: order.orderId, tier, lines, rulesVersion: rules.version }, 'order earned points');
+    if (replayed) return;
+    log.debug({ orderId: order.orderId, tier, lines, rulesVersion: rules.version, granted: award.granted, pending: window > 0 }, 'order earned points');
     // A refund that arrived before this order was parked: take it back now, in the same transaction.
     await applyParkedRefunds(kit, em, order.orderId);
   };

@@ -1,8 +1,9 @@
 import type { z } from 'zod';
 import { badField, serveRequests, type ServiceKit } from '@membergraph/platform';
-import { PointsRpc, holdPointsRequest, resolveHoldRequest, type PointsHoldReply } from '@membergraph/contracts';
+import { PointsRefundRpc, PointsRpc, holdPointsRequest, refundHoldRequest, resolveHoldRequest, type PointsHoldReply, type RefundHoldReply } from '@membergraph/contracts';
 import type { PointsConfig } from '../../config';
 import { RPC_CALLER, captureHold, holdPoints, holdReply, releaseHold } from '../../services/points-hold.service';
+import { refundHold } from '../../services/points-restore.service';
 
 /** The contract's shape, or BAD_USER_INPUT naming the first bad field. */
 function parse<S extends z.ZodType>(schema: S, raw: unknown): z.infer<S> {
@@ -28,11 +29,16 @@ export function holdRpcHandlers(kit: ServiceKit<PointsConfig>) {
       const { holdId } = parse(resolveHoldRequest, raw);
       return holdReply(await kit.uow((em) => releaseHold(kit, em, RPC_CALLER, holdId)));
     },
+    refundHold: async (raw: unknown): Promise<RefundHoldReply> => {
+      const req = parse(refundHoldRequest, raw);
+      return kit.uow((em) => refundHold(kit, em, req));
+    },
   };
 }
 
 /**
- * Serves the checkout saga's hold, capture and release (`PointsRpc`) with one queue group, so
+ * Serves the checkout saga's hold, capture and release (`PointsRpc`) and the wallet's give-back of
+ * a refunded payment's points (`PointsRefundRpc`) with one queue group, so
  * replicas share the requests. The subscriptions end when the bus drains at stop().
  */
 export function serveHoldRequests(kit: ServiceKit<PointsConfig>): Array<ReturnType<typeof serveRequests>> {
@@ -42,5 +48,6 @@ export function serveHoldRequests(kit: ServiceKit<PointsConfig>): Array<ReturnTy
     serveRequests(kit.bus, PointsRpc.Hold, h.hold, kit.log, queue),
     serveRequests(kit.bus, PointsRpc.Capture, h.capture, kit.log, queue),
     serveRequests(kit.bus, PointsRpc.Release, h.release, kit.log, queue),
+    serveRequests(kit.bus, PointsRefundRpc.RefundHold, h.refundHold, kit.log, queue),
   ];
 }
