@@ -7,6 +7,7 @@ import { walletLoaders, walletResolvers, type WalletLoaders } from './resolvers'
 import { ensureChainHead } from './services/ledger.service';
 import { checkoutDeps, type SagaHooks } from './services/checkout.service';
 import { PaymentRecovery } from './services/payment-recovery.service';
+import { reconciliationRoute } from './services/reconciliation.service';
 
 /** The wallet subgraph: members' stored-value accounts, their double-entry journal and checkout; extends `Member { wallet }`. */
 export function createWalletModule(opts: { hooks?: SagaHooks } = {}): ServiceModule<WalletConfig, WalletLoaders> {
@@ -20,6 +21,7 @@ export function createWalletModule(opts: { hooks?: SagaHooks } = {}): ServiceMod
     consumers: walletConsumers,
     loaders: walletLoaders,
     onStart: (kit) => ensureChainHead(kit.ds.manager),
+    routes: reconciliationRoute,
     workers: (kit) => [new PaymentRecovery(checkoutDeps(kit, opts.hooks ?? {}))],
   };
 }

@@ -5,7 +5,7 @@ import { createApp } from '../src/app';
 import { SagaStep, type SagaHooks } from '../src/services/checkout.service';
 import { auditLedger } from '../src/services/ledger-audit.service';
 import { TOP_UP, payClient, topUpInput } from './helpers';
-import { fakePoints, type FakePoints } from './checkout-doubles';
+import { fakeMarketing, fakePoints, type FakeMarketing, type FakePoints } from './checkout-doubles';
 
 /**
  * Crash tests: the saga runs with a hook that throws right after a step committed (the process
@@ -20,11 +20,14 @@ const PAY = `mutation($input: PayInput!) { pay(input: $input) { id status } }`;
 const token = () => tokenFor([Role.INTEGRATION], { kind: 'client', sub: 'pos', scopes: ['wallet:pay'] });
 
 let points: FakePoints;
+let marketing: FakeMarketing;
 beforeAll(async () => {
   points = await fakePoints(scope);
+  marketing = await fakeMarketing(scope);
 });
 afterAll(async () => {
   await points?.close();
+  await marketing?.close();
   await scope.cleanup();
 });
 
@@ -45,7 +48,7 @@ const balanceOf = async (app: ReturnType<typeof createApp>, memberId: string) =>
 };
 
 /** Pays 100 yuan with 2,000 points, dying after `crashAfter`; returns the payment id and the member. */
-async function payAndCrash(crashAfter: SagaStep, opts: { points?: number; pointsToUse?: number } = {}) {
+async function payAndCrash(crashAfter: SagaStep, opts: { points?: number; pointsToUse?: number; coupon?: string } = {}) {
   let crashedAt: string | null = null;
   const hooks: SagaHooks = {
     afterStep: (step, paymentId) => {
@@ -62,7 +65,8 @@ async function payAndCrash(crashAfter: SagaStep, opts: { points?: number; points
     const top = await gql(app.url, TOP_UP, { input: topUpInput(memberId, 50_000) }, await payClient()); // 500 + 60 bonus yuan
     expect(top.errors).toBeUndefined();
     points.balances.set(memberId, opts.points ?? 5_000);
-    const res = await gql(app.url, PAY, { input: { memberId, orderRef: `o-${newId()}`, amount: 10_000, pointsToUse: opts.pointsToUse ?? 2_000, idempotencyKey: newId() } }, await token());
+    if (opts.coupon) marketing.coupons.set(opts.coupon, { memberId, discount: 1_000, status: 'ISSUED', paymentId: null });
+    const res = await gql(app.url, PAY, { input: { memberId, orderRef: `o-${newId()}`, amount: 10_000, pointsToUse: opts.pointsToUse ?? 2_000, couponCode: opts.coupon, idempotencyKey: newId() } }, await token());
     expect(res.errors?.[0]?.extensions?.code, `the crash after ${crashAfter} surfaces as an internal error`).toBe('INTERNAL_SERVER_ERROR');
     expect(crashedAt).toBeTruthy();
     const [row] = await app.kit.ds.query('SELECT id FROM wallet_payment WHERE member_id = ?', [memberId]);
@@ -126,6 +130,32 @@ describe('a crash between checkout steps', () => {
       expect(payment).toMatchObject({ status: 'FAILED', failure_reason: 'POINTS_CAPTURE_REFUSED', wallet_step: 'RELEASED', points_step: 'RELEASED' });
       expect(balance).toBe(START);
       expect(points.available(crashed.memberId)).toBe(5_000);
+    });
+  }
+});
+
+describe('a crash between checkout steps with a coupon', () => {
+  for (const step of [SagaStep.PAYMENT_CREATED, SagaStep.COUPON_LOCKED, SagaStep.WALLET_HELD]) {
+    it(`after ${step} ends all released, the coupon given back, after a restart`, async () => {
+      const coupon = `K${newId().slice(-10)}`;
+      const { paymentId, memberId } = await payAndCrash(step, { coupon });
+      const { payment, balance } = await afterRestart(paymentId, memberId);
+      expect(payment).toMatchObject({ status: 'FAILED', failure_reason: 'INTERRUPTED' });
+      expect(balance).toBe(START);
+      expect(points.available(memberId)).toBe(5_000);
+      expect(marketing.coupons.get(coupon)).toMatchObject({ status: 'ISSUED', paymentId: null });
+    });
+  }
+
+  for (const step of [SagaStep.CAPTURE_STARTED, SagaStep.COUPON_REDEEMED]) {
+    it(`after ${step} ends all captured, the coupon redeemed, after a restart`, async () => {
+      const coupon = `K${newId().slice(-10)}`;
+      const { paymentId, memberId } = await payAndCrash(step, { coupon });
+      const { payment, balance } = await afterRestart(paymentId, memberId);
+      expect(payment).toMatchObject({ status: 'CAPTURED', points_step: 'CAPTURED', wallet_step: 'CAPTURED' });
+      // 100 yuan - 10 coupon - 20 points = 70 from the balance.
+      expect(balance).toBe(START - 7_000);
+      expect(marketing.coupons.get(coupon)).toMatchObject({ status: 'REDEEMED' });
     });
   }
 });

@@ -3,7 +3,20 @@
  * the kit's serveRequests on the test's NATS prefix: our own infrastructure stays real.
  */
 import { AppError, Bus, ErrorCode, createLogger, newId, serveRequests } from '@membergraph/platform';
-import { MemberRpc, PointsRpc, holdPointsRequest, resolveHoldRequest, type PointsHoldReply, type VerifyOtpReply } from '@membergraph/contracts';
+import {
+  MarketingRpc,
+  MemberRpc,
+  PointsRefundRpc,
+  PointsRpc,
+  couponPaymentRequest,
+  holdPointsRequest,
+  lockCouponRequest,
+  refundHoldRequest,
+  resolveHoldRequest,
+  type CouponLockReply,
+  type PointsHoldReply,
+  type VerifyOtpReply,
+} from '@membergraph/contracts';
 import { natsUrl, type TestScope } from '@membergraph/testkit';
 
 const log = createLogger('test-doubles', 'silent');
@@ -14,8 +27,10 @@ export type Behaviour = 'normal' | 'refuse' | 'silent';
 export interface FakePoints {
   balances: Map<string, number>;
   holds: Map<string, PointsHoldReply & { key: string }>;
-  calls: { hold: number; capture: number; release: number };
-  behaviour: { hold: Behaviour; capture: Behaviour; release: Behaviour };
+  calls: { hold: number; capture: number; release: number; refundHold: number };
+  behaviour: { hold: Behaviour; capture: Behaviour; release: Behaviour; refundHold: Behaviour };
+  /** Give-backs by `${holdId}:${refundId}`. */
+  giveBacks: Map<string, number>;
   /** Points a member has, minus what is held. */
   available(memberId: string): number;
   close(): Promise<void>;
@@ -27,8 +42,9 @@ export async function fakePoints(scope: TestScope): Promise<FakePoints> {
   const bus = await Bus.connect({ url: natsUrl(), prefix: scope.prefix, name: 'fake-points', log });
   const balances = new Map<string, number>();
   const holds = new Map<string, PointsHoldReply & { key: string }>();
-  const calls = { hold: 0, capture: 0, release: 0 };
-  const behaviour: FakePoints['behaviour'] = { hold: 'normal', capture: 'normal', release: 'normal' };
+  const calls = { hold: 0, capture: 0, release: 0, refundHold: 0 };
+  const behaviour: FakePoints['behaviour'] = { hold: 'normal', capture: 'normal', release: 'normal', refundHold: 'normal' };
+  const giveBacks = new Map<string, number>();
   const held = (memberId: string) => [...holds.values()].filter((h) => h.memberId === memberId && h.status === 'HELD').reduce((s, h) => s + h.amount, 0);
   const available = (memberId: string) => (balances.get(memberId) ?? 0) - held(memberId);
   const reply = (h: PointsHoldReply & { key: string }): PointsHoldReply => ({ holdId: h.holdId, memberId: h.memberId, amount: h.amount, status: h.status, expiresAt: h.expiresAt });
@@ -70,12 +86,28 @@ export async function fakePoints(scope: TestScope): Promise<FakePoints> {
       else if (h.status === 'CAPTURED') throw new AppError(ErrorCode.CONFLICT, 'The hold was captured');
       return reply(h);
     }, log),
+    serveRequests(bus, PointsRefundRpc.RefundHold, async (raw: unknown) => {
+      calls.refundHold++;
+      if (behaviour.refundHold === 'silent') return never();
+      const req = refundHoldRequest.parse(raw);
+      const h = holds.get(req.holdId);
+      if (!h || h.status !== 'CAPTURED') throw new AppError(ErrorCode.CONFLICT, 'The hold was not captured');
+      const key = `${req.holdId}:${req.refundId}`;
+      if (!giveBacks.has(key)) {
+        const before = [...giveBacks].filter(([k]) => k.startsWith(`${req.holdId}:`)).reduce((s, [, v]) => s + v, 0);
+        if (before + req.amount > h.amount) throw new AppError(ErrorCode.BAD_USER_INPUT, 'more than was captured');
+        giveBacks.set(key, req.amount);
+        balances.set(h.memberId, (balances.get(h.memberId) ?? 0) + req.amount);
+      }
+      return { holdId: h.holdId, restored: giveBacks.get(key)!, expired: 0 };
+    }, log),
   ];
   return {
     balances,
     holds,
     calls,
     behaviour,
+    giveBacks,
     available,
     async close() {
       for (const s of subs) s.unsubscribe();
@@ -109,6 +141,79 @@ export async function fakeMember(scope: TestScope): Promise<FakeMember> {
     requests,
     async close() {
       sub.unsubscribe();
+      await bus.close();
+    },
+  };
+}
+
+export interface FakeMarketing {
+  /** Coupons by code: owner, discount, and the state the marketing service would keep. */
+  coupons: Map<string, { memberId: string; discount: number; status: 'ISSUED' | 'LOCKED' | 'REDEEMED'; paymentId: string | null }>;
+  calls: { lock: number; redeem: number; release: number; restore: number };
+  behaviour: { lock: Behaviour; redeem: Behaviour; release: Behaviour; restore: Behaviour };
+  close(): Promise<void>;
+}
+
+/** The marketing service's coupon locking as the contract describes it (idempotent per coupon and payment). */
+export async function fakeMarketing(scope: TestScope): Promise<FakeMarketing> {
+  const bus = await Bus.connect({ url: natsUrl(), prefix: scope.prefix, name: 'fake-marketing', log });
+  const coupons: FakeMarketing['coupons'] = new Map();
+  const calls = { lock: 0, redeem: 0, release: 0, restore: 0 };
+  const behaviour: FakeMarketing['behaviour'] = { lock: 'normal', redeem: 'normal', release: 'normal', restore: 'normal' };
+  const reply = (code: string): CouponLockReply => {
+    const c = coupons.get(code)!;
+    return { couponId: `c-${code}`, couponCode: code, status: c.status, discount: c.discount };
+  };
+  const mine = (code: string, paymentId: string) => {
+    const c = coupons.get(code);
+    if (!c) throw new AppError(ErrorCode.NOT_FOUND, 'No such coupon');
+    if (c.paymentId !== null && c.paymentId !== paymentId) throw new AppError(ErrorCode.CONFLICT, 'The coupon belongs to another payment', { field: 'couponCode' });
+    return c;
+  };
+  const serve = (name: string, kind: keyof FakeMarketing['calls'], act: (raw: unknown) => CouponLockReply) =>
+    serveRequests(bus, name, async (raw: unknown) => {
+      calls[kind]++;
+      if (behaviour[kind] === 'silent') return never();
+      if (behaviour[kind] === 'refuse') throw new AppError(ErrorCode.CONFLICT, 'refused by the test', { field: 'couponCode' });
+      return act(raw);
+    }, log);
+  const subs = [
+    serve(MarketingRpc.LockCoupon, 'lock', (raw) => {
+      const req = lockCouponRequest.parse(raw);
+      const c = coupons.get(req.couponCode);
+      if (!c || c.memberId !== req.memberId) throw new AppError(ErrorCode.NOT_FOUND, 'No such coupon');
+      if (c.paymentId === req.paymentId) return reply(req.couponCode);
+      if (c.status !== 'ISSUED') throw new AppError(ErrorCode.CONFLICT, `The coupon is ${c.status}`, { field: 'couponCode' });
+      Object.assign(c, { status: 'LOCKED', paymentId: req.paymentId });
+      return reply(req.couponCode);
+    }),
+    serve(MarketingRpc.RedeemCoupon, 'redeem', (raw) => {
+      const req = couponPaymentRequest.parse(raw);
+      const c = mine(req.couponCode, req.paymentId);
+      if (c.status === 'ISSUED') throw new AppError(ErrorCode.CONFLICT, 'Not locked', { field: 'couponCode' });
+      c.status = 'REDEEMED';
+      return reply(req.couponCode);
+    }),
+    serve(MarketingRpc.ReleaseCoupon, 'release', (raw) => {
+      const req = couponPaymentRequest.parse(raw);
+      const c = mine(req.couponCode, req.paymentId);
+      if (c.status === 'REDEEMED') throw new AppError(ErrorCode.CONFLICT, 'Redeemed', { field: 'couponCode' });
+      Object.assign(c, { status: 'ISSUED', paymentId: null });
+      return { ...reply(req.couponCode), status: 'ISSUED' };
+    }),
+    serve(MarketingRpc.RestoreCoupon, 'restore', (raw) => {
+      const req = couponPaymentRequest.parse(raw);
+      const c = mine(req.couponCode, req.paymentId);
+      if (c.status !== 'ISSUED') Object.assign(c, { status: 'ISSUED', paymentId: null });
+      return reply(req.couponCode);
+    }),
+  ];
+  return {
+    coupons,
+    calls,
+    behaviour,
+    async close() {
+      for (const s of subs) s.unsubscribe();
       await bus.close();
     },
   };

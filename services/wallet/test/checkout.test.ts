@@ -89,12 +89,13 @@ describe('pay', () => {
     expect(ok.data.pay.status).toBe('CAPTURED');
   });
 
-  it('refuses a coupon code and other bad input naming the field, writing nothing', async () => {
+  it('refuses bad input naming the field, writing nothing', async () => {
     const memberId = await richMember(10_000);
     const before = await ledgerFootprint(ds());
     const payments = await count(ds(), 'SELECT COUNT(*) AS n FROM wallet_payment');
     const cases: Array<[Record<string, unknown>, string]> = [
-      [{ couponCode: 'SAVE50' }, 'couponCode'],
+      [{ couponCode: 'C'.repeat(65) }, 'couponCode'],
+      [{ storeId: 's'.repeat(65) }, 'storeId'],
       [{ amount: 0 }, 'amount'],
       [{ amount: -5 }, 'amount'],
       [{ pointsToUse: -1 }, 'pointsToUse'],

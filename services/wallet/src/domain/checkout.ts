@@ -23,7 +23,7 @@ export interface CheckoutPlan {
   pointsUsed: number;
   /** What the points pay, in fen. */
   pointsValue: number;
-  /** Coupons are not supported yet (marketing offers no locking): always 0. */
+  /** What the coupon takes off, in fen: 0 when planned, set once the coupon is locked. */
   couponDiscount: number;
   /** The rest, paid from the wallet balance, in fen. */
   walletAmount: number;
@@ -99,6 +99,48 @@ export function splitPaymentRefund(paid: WalletBalances, refunded: WalletBalance
   const bonusAfter = Number((BigInt(after) * BigInt(paid.bonus)) / BigInt(total));
   const bonus = bonusAfter - refunded.bonus;
   return { principal: amount - bonus, bonus };
+}
+
+/**
+ * Points to give back with a refund, on the running total like {@link splitPaymentRefund}: after
+ * refunding `refundedAfter` of the `walletPaid` balance, floor(pointsUsed * refundedAfter / walletPaid)
+ * points are back in all, so a full refund returns every point. Returns this refund's share.
+ */
+export function pointsToGiveBack(pointsUsed: number, walletPaid: number, refundedBefore: number, refundedAfter: number, pointsBackBefore: number): number {
+  if (pointsUsed <= 0 || walletPaid <= 0) return 0;
+  if (refundedAfter >= walletPaid) return pointsUsed - pointsBackBefore;
+  const due = Number((BigInt(pointsUsed) * BigInt(refundedAfter)) / BigInt(walletPaid));
+  return Math.max(0, due - pointsBackBefore);
+}
+
+/**
+ * The instants a business day `date` (YYYY-MM-DD) starts and ends in `timeZone`; null when `date`
+ * is not a calendar date.
+ */
+export function businessDayBounds(date: string, timeZone: string): { start: Date; end: Date } | null {
+  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
+  if (!m) return null;
+  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
+  const midnight = Date.UTC(y, mo - 1, d);
+  if (new Date(midnight).getUTCDate() !== d) return null;
+  return { start: localMidnight(midnight, timeZone), end: localMidnight(Date.UTC(y, mo - 1, d + 1), timeZone) };
+}
+
+/** How far `timeZone`'s wall clock is ahead of UTC at instant `t`, in ms. */
+function zoneOffset(t: number, timeZone: string): number {
+  const parts = Object.fromEntries(
+    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
+      .formatToParts(new Date(t))
+      .filter((p) => p.type !== 'literal')
+      .map((p) => [p.type, Number(p.value)]),
+  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
+  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - Math.floor(t / 1000) * 1000;
+}
+
+/** The instant the wall clock of `timeZone` shows the midnight `utcMidnight` names; the offset is taken at that instant (DST-safe). */
+function localMidnight(utcMidnight: number, timeZone: string): Date {
+  const guess = utcMidnight - zoneOffset(utcMidnight, timeZone);
+  return new Date(utcMidnight - zoneOffset(guess, timeZone));
 }
 
 /** The instant the business day containing `now` started, in `timeZone` (e.g. Asia/Shanghai midnight). */

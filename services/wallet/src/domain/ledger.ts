@@ -25,6 +25,8 @@ export const SystemAccount = {
   SPEND_CLEARING: 'SPEND_CLEARING',
   /** Balance held by unfinished checkouts: out of the member's reach, not yet spent. */
   PAYMENT_HOLD: 'PAYMENT_HOLD',
+  /** Money received for stored-value cards (sold before they are bound): a bind moves it to the liability. */
+  CARD_FLOAT: 'CARD_FLOAT',
 } as const;
 export type SystemAccount = (typeof SystemAccount)[keyof typeof SystemAccount];
 
@@ -55,6 +57,8 @@ export const JournalKind = {
   PAYMENT_RELEASE: 'PAYMENT_RELEASE',
   /** A captured payment refunded (in part): spent balance goes back to its sub-balances. */
   PAYMENT_REFUND: 'PAYMENT_REFUND',
+  /** A stored-value card bound: its face value loaded into the member's principal. */
+  CARD_LOAD: 'CARD_LOAD',
 } as const;
 export type JournalKind = (typeof JournalKind)[keyof typeof JournalKind];
 
@@ -189,6 +193,12 @@ export function paymentReleasePostings(memberId: string, split: WalletBalances):
 /** Refunding spent balance to the sub-balances it came from (split by splitPaymentRefund). */
 export function paymentRefundPostings(memberId: string, split: WalletBalances): Posting[] {
   return reversalPostings(debitPostings(memberId, split));
+}
+
+/** Binding a card of `faceValue`: the card float becomes the member's principal (paid-in money, no bonus). */
+export function cardLoadPostings(memberId: string, faceValue: number): Posting[] {
+  assertFen('faceValue', faceValue, 1);
+  return [sys(SystemAccount.CARD_FLOAT, -faceValue), sys(SystemAccount.SV_LIABILITY, faceValue), mem(memberId, MemberAccount.PRINCIPAL, faceValue)];
 }
 
 /** A correcting journal: every entry of `postings` negated. Entries are never edited. */

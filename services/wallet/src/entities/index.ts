@@ -10,6 +10,7 @@ import { DebitEntity } from './debit.entity';
 import { TopUpRulesEntity } from './top-up-rules.entity';
 import { PaymentEntity } from './payment.entity';
 import { PaymentRefundEntity } from './payment-refund.entity';
+import { CardBatchEntity, CardEntity, CardPinFailureEntity } from './card.entity';
 
 export const entities = [
   WalletAccountEntity,
@@ -25,4 +26,7 @@ export const entities = [
   AuditEntryEntity,
   PaymentEntity,
   PaymentRefundEntity,
+  CardBatchEntity,
+  CardEntity,
+  CardPinFailureEntity,
 ];

@@ -37,11 +37,31 @@ export const WalletStep = {
 } as const;
 export type WalletStep = (typeof WalletStep)[keyof typeof WalletStep];
 
+/**
+ * The coupon part. REQUESTED is written before the lock call (the outcome of an unanswered call is
+ * learnt by releasing, which is idempotent per coupon and payment). RESTORE_PENDING is written in
+ * the transaction of a full refund, before the restore call; recovery repeats the call.
+ */
+export const CouponStep = {
+  NONE: 'NONE',
+  REQUESTED: 'REQUESTED',
+  LOCKED: 'LOCKED',
+  REDEEMED: 'REDEEMED',
+  RELEASED: 'RELEASED',
+  /** Refused: nothing to release. */
+  NOT_LOCKED: 'NOT_LOCKED',
+  RESTORE_PENDING: 'RESTORE_PENDING',
+  RESTORED: 'RESTORED',
+} as const;
+export type CouponStep = (typeof CouponStep)[keyof typeof CouponStep];
+
 /** A checkout saga and its step states; every transition is a guarded UPDATE of this row. */
 export interface PaymentRow {
   id: string;
   memberId: string;
   orderRef: string;
+  /** The store the order was paid at (cross-store settlement); null online. */
+  storeId: string | null;
   idempotencyKey: string;
   /** requestFingerprint of the request without its key and OTP. */
   fingerprint: string;
@@ -59,6 +79,11 @@ export interface PaymentRow {
   pointsStep: PointsStep;
   pointsHoldId: string | null;
   walletStep: WalletStep;
+  couponCode: string | null;
+  couponStep: CouponStep;
+  couponId: string | null;
+  /** Points given back by refunds so far. */
+  refundedPoints: number;
   failureReason: string | null;
   failureDetail: string | null;
   /** The holds' time to live: PENDING after this is released. */
@@ -76,6 +101,7 @@ export const PaymentEntity = new EntitySchema<PaymentRow>({
     id: { type: 'varchar', length: 26, primary: true },
     memberId: { name: 'member_id', type: 'varchar', length: 26 },
     orderRef: { name: 'order_ref', type: 'varchar', length: 100 },
+    storeId: { name: 'store_id', type: 'varchar', length: 64, nullable: true },
     idempotencyKey: { name: 'idem_key', type: 'varchar', length: 128, unique: true },
     fingerprint: { type: 'char', length: 64 },
     amount: { type: 'bigint', transformer: bigintColumn },
@@ -91,6 +117,10 @@ export const PaymentEntity = new EntitySchema<PaymentRow>({
     pointsStep: { name: 'points_step', type: 'varchar', length: 16 },
     pointsHoldId: { name: 'points_hold_id', type: 'varchar', length: 64, nullable: true },
     walletStep: { name: 'wallet_step', type: 'varchar', length: 16 },
+    couponCode: { name: 'coupon_code', type: 'varchar', length: 64, nullable: true },
+    couponStep: { name: 'coupon_step', type: 'varchar', length: 16, default: 'NONE' },
+    couponId: { name: 'coupon_id', type: 'varchar', length: 64, nullable: true },
+    refundedPoints: { name: 'refunded_points', type: 'bigint', default: 0, transformer: bigintColumn },
     failureReason: { name: 'failure_reason', type: 'varchar', length: 64, nullable: true },
     failureDetail: { name: 'failure_detail', type: 'varchar', length: 255, nullable: true },
     expiresAt: { name: 'expires_at', type: 'datetime', precision: 3 },
@@ -103,5 +133,9 @@ export const PaymentEntity = new EntitySchema<PaymentRow>({
     { name: 'idx_payment_member', columns: ['memberId', 'createdAt'] },
     // Recovery: unfinished sagas whose lease ran out.
     { name: 'idx_payment_open', columns: ['status', 'leaseUntil'] },
+    // Order.payments.
+    { name: 'idx_payment_order', columns: ['orderRef'] },
+    // Recovery: coupons to restore after a full refund.
+    { name: 'idx_payment_coupon', columns: ['couponStep'] },
   ],
 });

@@ -16,3 +16,8 @@ export type WalletModel = WalletView & { memberId: string };
 
 /** The rules in force with who changed them last. */
 export type TopUpRulesModel = TopUpRules & { updatedAt: Date | null; updatedBy: string | null };
+
+/** An order as this subgraph knows it: only the id the gateway sends. */
+export interface OrderRef {
+  id: string;
+}

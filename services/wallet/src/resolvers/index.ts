@@ -4,6 +4,8 @@ import {
   requireAuth,
   requireMemberAccess,
   requirePermission,
+  forbidden,
+  isAllowed,
   type Permission,
   type ServiceKit,
 } from '@membergraph/platform';
@@ -16,8 +18,11 @@ import { debitWallet } from '../services/debit.service';
 import { auditLedger } from '../services/ledger-audit.service';
 import { checkText } from '../services/top-up.service';
 import { checkoutDeps, findPayment, pay, type SagaHooks } from '../services/checkout.service';
-import { refundPayment } from '../services/payment-refund.service';
+import { refundPayment, settleRefund } from '../services/payment-refund.service';
 import { PaymentEntity, type PaymentRow } from '../entities/payment.entity';
+import { activateCards, bindCard, findCard, giftCard, issueCardBatch, prepareCards, voidCard } from '../services/card.service';
+import { walletReconciliation } from '../services/reconciliation.service';
+import { cardStatus } from '../domain/card';
 
 /** Back-office readers of member data plus FINANCE (already among them today, kept explicit). */
 export const WALLET_READ: Permission = {
@@ -35,6 +40,12 @@ export const DEBIT: Permission = { roles: [], scopes: ['wallet:debit'] };
 export const PAY: Permission = { roles: [], scopes: ['wallet:pay'] };
 /** Reading a payment: the paying member, back-office readers, clients that pay or read wallets. */
 export const PAYMENT_READ: Permission = { roles: WALLET_READ.roles, scopes: [...(WALLET_READ.scopes ?? []), 'wallet:pay'] };
+/** Binding and gifting cards: members only, for their own wallet. */
+const requireMember = (ctx: Parameters<typeof requireAuth>[0]) => {
+  const who = requireAuth(ctx);
+  if (who.kind !== 'member') throw forbidden('Only a member binds or gifts cards, for their own wallet');
+  return who;
+};
 export const PREVIEW_TOP_UP: Permission = { roles: WALLET_READ.roles, scopes: [...(WALLET_READ.scopes ?? []), 'wallet:topup'] };
 
 export function walletResolvers(kit: ServiceKit<WalletConfig>, hooks: SagaHooks = {}): Resolvers {
@@ -61,6 +72,15 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>, hooks: SagaHooks 
         if (payment) requireMemberAccess(ctx, payment.memberId, PAYMENT_READ);
         else requirePermission(ctx, PAYMENT_READ);
         return payment;
+      },
+      walletReconciliation: (_, { date, storeId }, ctx) => {
+        requirePermission(ctx, FINANCE_ONLY);
+        return walletReconciliation(kit, date, storeId);
+      },
+      storedValueCard: (_, { number }, ctx) => {
+        requirePermission(ctx, FINANCE_ONLY);
+        checkText('number', number, 19);
+        return findCard(kit.ds.manager, number);
       },
     },
     Mutation: {
@@ -101,10 +121,27 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>, hooks: SagaHooks 
         // The saga opens its own short units of work: remote calls never run inside a transaction.
         return pay(checkout, input);
       },
-      refundPayment: (_, { input }, ctx) => {
+      refundPayment: async (_, { input }, ctx) => {
         requirePermission(ctx, REFUND_TOP_UP);
-        return kit.uow((em) => refundPayment(kit, em, input));
+        const refund = await kit.uow((em) => refundPayment(kit, em, input));
+        // Points and coupon go back after commit (remote calls never run inside a transaction).
+        return settleRefund(checkout, refund.id);
       },
+      issueCardBatch: async (_, { input }, ctx) => {
+        const who = requirePermission(ctx, FINANCE_ONLY);
+        const prepared = await prepareCards(input);
+        return kit.uow((em) => issueCardBatch(em, who.sub, input, prepared));
+      },
+      activateCards: (_, { input }, ctx) => {
+        const who = requirePermission(ctx, FINANCE_ONLY);
+        return kit.uow((em) => activateCards(em, who.sub, input));
+      },
+      voidCard: (_, { input }, ctx) => {
+        const who = requirePermission(ctx, FINANCE_ONLY);
+        return kit.uow((em) => voidCard(em, who.sub, input));
+      },
+      bindCard: (_, { input }, ctx) => bindCard(kit, requireMember(ctx).sub, input),
+      giftCard: (_, { input }, ctx) => giftCard(kit, requireMember(ctx).sub, input),
     },
     Member: {
       // The reference carries only the id; `wallet` checks who is asking before anything is read.
@@ -117,9 +154,23 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>, hooks: SagaHooks 
     Payment: {
       refundedAmount: (p) => p.refundedPrincipal + p.refundedBonus,
     },
+    StoredValueCard: {
+      status: (c) => cardStatus(c, new Date()),
+    },
+    Order: {
+      __resolveReference: (ref) => ({ id: ref.id }),
+      payments: async (order, _, ctx) => {
+        const who = requireAuth(ctx);
+        const payments = await ctx.loaders.paymentsByOrder.load(order.id);
+        if (who.kind === 'member') return payments.filter((p) => p.memberId === who.sub);
+        if (!isAllowed(who, PAYMENT_READ)) throw forbidden();
+        return payments;
+      },
+    },
     PaymentRefund: {
       // Reached only through refundPayment, which checked the caller.
       payment: async (r): Promise<PaymentRow> => kit.ds.getRepository(PaymentEntity).findOneByOrFail({ id: r.paymentId }),
+      pointsStatus: (r) => r.pointsStep,
     },
     Wallet: {
       // Reached only through Member.wallet or a staff mutation, both of which checked the caller.

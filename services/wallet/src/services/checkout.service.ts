@@ -6,13 +6,13 @@ import { businessDayStart, needsOtp, planCheckout, riskVerdict, type CheckoutPla
 import { JournalKind, SpendOrder, paymentCapturePostings, paymentHoldPostings, paymentReleasePostings, planDebit } from '../domain/ledger';
 import { MAX_TOP_UP } from '../domain/top-up';
 import { WalletStatus } from '../domain/wallet';
-import { PaymentEntity, PaymentStatus, PointsStep, WalletStep, type PaymentRow } from '../entities/payment.entity';
+import { CouponStep, PaymentEntity, PaymentStatus, PointsStep, WalletStep, type PaymentRow } from '../entities/payment.entity';
 import { WalletAccountEntity } from '../entities/wallet-account.entity';
 import { postJournal } from './ledger.service';
 import { lockWallet } from './wallet-account.service';
 import { checkText } from './top-up.service';
 import { insufficientFunds, walletFrozen } from './errors';
-import { memberOverNats, pointsOverNats, type MemberPort, type PointsPort } from './remote-calls';
+import { couponsOverNats, memberOverNats, pointsOverNats, type CouponPort, type MemberPort, type PointsPort } from './remote-calls';
 
 /** Error codes of checkout beyond the kit's. */
 export const CheckoutErrorCode = { OTP_REQUIRED: 'OTP_REQUIRED', RISK_REJECTED: 'RISK_REJECTED' } as const;
@@ -23,14 +23,17 @@ export const POINTS_HOLD_GRACE_SECONDS = 120;
 /** The points the saga steps through; a test hook may stop the process after any of them. */
 export const SagaStep = {
   PAYMENT_CREATED: 'PAYMENT_CREATED',
+  COUPON_LOCKED: 'COUPON_LOCKED',
   POINTS_HELD: 'POINTS_HELD',
   WALLET_HELD: 'WALLET_HELD',
   CAPTURE_STARTED: 'CAPTURE_STARTED',
+  COUPON_REDEEMED: 'COUPON_REDEEMED',
   POINTS_CAPTURED: 'POINTS_CAPTURED',
   CAPTURED: 'CAPTURED',
   RELEASE_STARTED: 'RELEASE_STARTED',
   WALLET_RELEASED: 'WALLET_RELEASED',
   POINTS_RELEASED: 'POINTS_RELEASED',
+  COUPON_RELEASED: 'COUPON_RELEASED',
   FAILED: 'FAILED',
 } as const;
 export type SagaStep = (typeof SagaStep)[keyof typeof SagaStep];
@@ -44,13 +47,15 @@ export interface CheckoutDeps {
   kit: ServiceKit<WalletConfig>;
   points: PointsPort;
   member: MemberPort;
+  coupons: CouponPort;
   hooks: SagaHooks;
 }
 
 /** The ports to the points and member services over NATS request/reply. */
 export function checkoutDeps(kit: ServiceKit<WalletConfig>, hooks: SagaHooks = {}): CheckoutDeps {
   const bus = () => kit.bus;
-  return { kit, hooks, points: pointsOverNats(bus, kit.config.RPC_TIMEOUT_MS), member: memberOverNats(bus, kit.config.RPC_TIMEOUT_MS) };
+  const timeout = kit.config.RPC_TIMEOUT_MS;
+  return { kit, hooks, points: pointsOverNats(bus, timeout), member: memberOverNats(bus, timeout), coupons: couponsOverNats(bus, timeout) };
 }
 
 export interface PayInput {
@@ -59,6 +64,8 @@ export interface PayInput {
   amount: number;
   pointsToUse?: number | null;
   couponCode?: string | null;
+  /** The store the order is paid at (cross-store settlement). */
+  storeId?: string | null;
   otp?: string | null;
   idempotencyKey: string;
 }
@@ -75,9 +82,8 @@ export function validatePay(config: WalletConfig, input: PayInput): CheckoutPlan
   if (!Number.isSafeInteger(input.amount) || input.amount < 1 || input.amount > MAX_TOP_UP) {
     throw badField('amount', `amount must be a whole number of fen between 1 and ${MAX_TOP_UP}`);
   }
-  if (input.couponCode !== null && input.couponCode !== undefined && input.couponCode !== '') {
-    throw badField('couponCode', 'Coupons cannot be used at checkout yet: the marketing service offers no coupon locking');
-  }
+  checkText('couponCode', input.couponCode, 64, false);
+  checkText('storeId', input.storeId, 64, false);
   // An empty otp reads as none (payments under the threshold need none).
   if (input.otp && input.otp.length > 16) throw badField('otp', 'otp must be at most 16 characters');
   const planned = planCheckout(input.amount, input.pointsToUse ?? 0, { pointsPerYuan: config.POINTS_PER_YUAN, maxSharePercent: config.POINTS_MAX_SHARE_PERCENT });
@@ -99,11 +105,14 @@ export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentR
   const { config } = deps.kit;
   const plan = validatePay(config, input);
   // The OTP is single use and not part of what is paid: a retry may carry another or none.
-  const fingerprint = requestFingerprint({ memberId: input.memberId, orderRef: input.orderRef, amount: plan.amount, pointsToUse: plan.pointsUsed });
+  const couponCode = input.couponCode?.trim() ? input.couponCode.trim() : null;
+  const storeId = input.storeId?.trim() ? input.storeId.trim() : null;
+  // Absent coupon/store drop out of the fingerprint, so keys from before they existed still replay.
+  const fingerprint = requestFingerprint({ memberId: input.memberId, orderRef: input.orderRef, amount: plan.amount, pointsToUse: plan.pointsUsed, couponCode, storeId });
   const existing = await repo(deps).findOneBy({ idempotencyKey: input.idempotencyKey });
   if (existing) return replay(deps, existing, fingerprint);
 
-  await precheck(deps, input.memberId, input.orderRef, plan);
+  await precheck(deps, input.memberId, input.orderRef, plan, couponCode !== null);
   if (needsOtp(plan.walletAmount + plan.pointsValue, config.PAYMENT_OTP_THRESHOLD)) await verifyOtp(deps, input.memberId, input.otp);
 
   const now = new Date();
@@ -111,6 +120,7 @@ export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentR
     id: newId(),
     memberId: input.memberId,
     orderRef: input.orderRef,
+    storeId,
     idempotencyKey: input.idempotencyKey,
     fingerprint,
     ...plan,
@@ -123,6 +133,11 @@ export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentR
     pointsStep: plan.pointsUsed > 0 ? PointsStep.REQUESTED : PointsStep.NONE,
     pointsHoldId: null,
     walletStep: WalletStep.NONE,
+    couponCode,
+    // Written before the lock call, like the points hold.
+    couponStep: couponCode ? CouponStep.REQUESTED : CouponStep.NONE,
+    couponId: null,
+    refundedPoints: 0,
     failureReason: null,
     failureDetail: null,
     expiresAt: new Date(now.getTime() + config.PAYMENT_HOLD_TTL_SECONDS * 1000),
@@ -177,12 +192,15 @@ async function flagRisk(kit: ServiceKit<WalletConfig>, em: EntityManager, member
  * Fast refusals before anything is held (not under a lock: the hold step checks again under the
  * member's lock, which is what makes balance and daily cap exact).
  */
-async function precheck(deps: CheckoutDeps, memberId: string, orderRef: string, plan: CheckoutPlan): Promise<void> {
+async function precheck(deps: CheckoutDeps, memberId: string, orderRef: string, plan: CheckoutPlan, withCoupon: boolean): Promise<void> {
   const { kit } = deps;
   const em = kit.ds.manager;
   const account = await em.getRepository(WalletAccountEntity).findOneBy({ memberId });
   if (!account) throw notFound('Wallet');
   if (account.status === WalletStatus.FROZEN) throw walletFrozen(memberId);
+  // With a coupon the balance part is only known once it is locked: balance and risk are then
+  // judged at the hold, under the member's lock (a refusal is a FAILED payment with the coupon released).
+  if (withCoupon) return;
   const hit = riskVerdict(plan.walletAmount, await spentSince(em, memberId, businessDayStart(new Date(), kit.config.BUSINESS_TIME_ZONE)), riskRules(kit.config));
   if (hit) {
     await kit.uow((tx) => flagRisk(kit, tx, memberId, orderRef, hit, null));
@@ -224,16 +242,21 @@ async function step(deps: CheckoutDeps, p: PaymentRow, mode: 'forward' | 'recove
     case PaymentStatus.PENDING:
       if (p.expiresAt.getTime() <= Date.now()) return startRelease(deps, p, 'HOLD_EXPIRED', 'the checkout did not complete before its holds expired');
       if (mode === 'recover') return startRelease(deps, p, 'INTERRUPTED', 'the checkout was interrupted before capture');
+      // The coupon first: its discount decides what points and balance pay.
+      if (p.couponStep === CouponStep.REQUESTED) return lockCoupon(deps, p);
       if (p.pointsStep === PointsStep.REQUESTED) return holdPoints(deps, p);
       if (p.walletStep === WalletStep.NONE && p.walletAmount > 0) return holdWallet(deps, p);
       return startCapture(deps, p);
     case PaymentStatus.CAPTURING:
+      // Coupon, then points, then balance: each remote step can still be undone before the local capture.
+      if (p.couponStep === CouponStep.LOCKED) return redeemCoupon(deps, p);
       if (p.pointsStep === PointsStep.HELD) return capturePoints(deps, p);
       return captureWallet(deps, p);
     case PaymentStatus.RELEASING:
       // Local first: the balance comes back even while the points service is away.
       if (p.walletStep === WalletStep.HELD) return releaseWallet(deps, p);
       if (p.pointsStep === PointsStep.HELD || p.pointsStep === PointsStep.REQUESTED) return releasePoints(deps, p);
+      if (p.couponStep === CouponStep.REQUESTED || p.couponStep === CouponStep.LOCKED || p.couponStep === CouponStep.REDEEMED) return releaseCoupon(deps, p);
       return finishRelease(deps, p);
     default:
       return 'stop';
@@ -250,6 +273,7 @@ async function transition(deps: CheckoutDeps, p: PaymentRow, where: FindOptionsW
 async function startRelease(deps: CheckoutDeps, p: PaymentRow, reason: string, detail: string, from: PaymentStatus = PaymentStatus.PENDING): Promise<Next> {
   const where: FindOptionsWhere<PaymentRow> = { status: from };
   // Leaving CAPTURING is only right while nothing has been captured.
+  // (A redeemed coupon is not captured money: releasing restores it.)
   if (from === PaymentStatus.CAPTURING) Object.assign(where, { walletStep: In([WalletStep.NONE, WalletStep.HELD]), pointsStep: In([PointsStep.NONE, PointsStep.HELD, PointsStep.RELEASED, PointsStep.EXPIRED]) });
   if (await transition(deps, p, where, { status: PaymentStatus.RELEASING, failureReason: reason, failureDetail: detail.slice(0, 255) })) {
     await deps.hooks.afterStep?.(SagaStep.RELEASE_STARTED, p.id);
@@ -341,6 +365,7 @@ async function startCapture(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
       // Capture starts only while the holds are alive; an expired checkout is released instead.
       expiresAt: MoreThan(new Date()),
       pointsStep: In([PointsStep.NONE, PointsStep.HELD]),
+      couponStep: In([CouponStep.NONE, CouponStep.LOCKED]),
       walletStep: p.walletAmount > 0 ? WalletStep.HELD : WalletStep.NONE,
     },
     { status: PaymentStatus.CAPTURING },
@@ -375,7 +400,7 @@ async function captureWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
   const { kit } = deps;
   const done = await kit.uow(async (em) => {
     const { account, row } = await lockBoth(em, p);
-    if (row.status !== PaymentStatus.CAPTURING || row.pointsStep === PointsStep.HELD) return false;
+    if (row.status !== PaymentStatus.CAPTURING || row.pointsStep === PointsStep.HELD || row.couponStep === CouponStep.LOCKED) return false;
     const now = new Date();
     if (row.walletStep === WalletStep.HELD) {
       if (!account) throw new Error(`payment ${row.id} holds balance of a wallet that does not exist`);
@@ -465,6 +490,7 @@ async function finishRelease(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
       status: PaymentStatus.RELEASING,
       walletStep: In([WalletStep.NONE, WalletStep.RELEASED]),
       pointsStep: In([PointsStep.NONE, PointsStep.NOT_HELD, PointsStep.RELEASED, PointsStep.EXPIRED]),
+      couponStep: In([CouponStep.NONE, CouponStep.NOT_LOCKED, CouponStep.RELEASED, CouponStep.RESTORED]),
     },
     { status: PaymentStatus.FAILED },
   );
@@ -475,4 +501,82 @@ async function finishRelease(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
 /** A payment by id, or null. */
 export function findPayment(deps: CheckoutDeps, id: string): Promise<PaymentRow | null> {
   return repo(deps).findOneBy({ id });
+}
+
+const couponRequest = (p: PaymentRow) => ({ couponCode: p.couponCode!, paymentId: p.id });
+
+/**
+ * Locks the coupon and re-splits the order with its discount: points stay as asked, the balance
+ * pays what is left. Points and coupon together above the order fail the checkout.
+ */
+async function lockCoupon(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const r = await deps.coupons.lock({ memberId: p.memberId, couponCode: p.couponCode!, paymentId: p.id, orderAmount: p.amount });
+  if (r.kind === 'ok') {
+    if (r.value.status !== 'LOCKED') {
+      await transition(deps, p, { couponStep: CouponStep.REQUESTED }, { couponStep: CouponStep.NOT_LOCKED, couponId: r.value.couponId });
+      return startRelease(deps, p, 'COUPON_REFUSED', `the coupon is ${r.value.status}`);
+    }
+    const discount = Math.min(r.value.discount, p.amount);
+    const walletAmount = p.amount - p.pointsValue - discount;
+    if (await transition(deps, p, { couponStep: CouponStep.REQUESTED }, { couponStep: CouponStep.LOCKED, couponId: r.value.couponId, couponDiscount: discount, walletAmount: Math.max(0, walletAmount) })) {
+      await deps.hooks.afterStep?.(SagaStep.COUPON_LOCKED, p.id);
+    }
+    if (walletAmount < 0) return startRelease(deps, p, 'COUPON_AND_POINTS_EXCEED_ORDER', `points ${p.pointsValue} + coupon ${discount} exceed the order ${p.amount}`);
+    return 'next';
+  }
+  if (r.kind === 'refused') {
+    await transition(deps, p, { couponStep: CouponStep.REQUESTED }, { couponStep: CouponStep.NOT_LOCKED });
+    return startRelease(deps, p, 'COUPON_REFUSED', `${r.code}: ${r.message}`);
+  }
+  if (!r.delivered) await transition(deps, p, { couponStep: CouponStep.REQUESTED }, { couponStep: CouponStep.NOT_LOCKED });
+  return startRelease(deps, p, 'COUPON_UNAVAILABLE', r.message);
+}
+
+async function redeemCoupon(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const r = await deps.coupons.redeem(couponRequest(p));
+  if (r.kind === 'ok' && r.value.status === 'REDEEMED') {
+    if (await transition(deps, p, { status: PaymentStatus.CAPTURING, couponStep: CouponStep.LOCKED }, { couponStep: CouponStep.REDEEMED })) {
+      await deps.hooks.afterStep?.(SagaStep.COUPON_REDEEMED, p.id);
+    }
+    return 'next';
+  }
+  if (r.kind === 'refused' || (r.kind === 'ok' && r.value.status === 'ISSUED')) {
+    // Nothing is captured yet (the coupon goes first): the whole checkout goes back.
+    const detail = r.kind === 'refused' ? `${r.code}: ${r.message}` : 'the coupon is no longer locked';
+    return startRelease(deps, p, 'COUPON_REDEEM_REFUSED', detail, PaymentStatus.CAPTURING);
+  }
+  deps.kit.log.warn({ paymentId: p.id, reply: r }, 'coupon redeem has no definite answer; recovery retries');
+  return 'stop';
+}
+
+/**
+ * Gives the coupon back: a lock of unknown outcome is first learnt by repeating it (idempotent per
+ * coupon and payment), a lock is released, a redemption (capture turned back) is restored. The
+ * coupon has no TTL of its own, so an unreachable marketing service is retried until it answers.
+ */
+async function releaseCoupon(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
+  const { log } = deps.kit;
+  let from: CouponStep = p.couponStep;
+  if (from === CouponStep.REQUESTED) {
+    const l = await deps.coupons.lock({ memberId: p.memberId, couponCode: p.couponCode!, paymentId: p.id, orderAmount: p.amount });
+    if (l.kind === 'refused' || (l.kind === 'ok' && l.value.status === 'ISSUED')) {
+      await transition(deps, p, { couponStep: CouponStep.REQUESTED }, { couponStep: CouponStep.NOT_LOCKED });
+      return 'next';
+    }
+    if (l.kind === 'unreachable') {
+      log.warn({ paymentId: p.id, message: l.message }, 'marketing unreachable while releasing a coupon; recovery retries');
+      return 'stop';
+    }
+    await transition(deps, p, { couponStep: CouponStep.REQUESTED }, { couponStep: CouponStep.LOCKED, couponId: l.value.couponId });
+    from = CouponStep.LOCKED;
+  }
+  const r = from === CouponStep.REDEEMED ? await deps.coupons.restore(couponRequest(p)) : await deps.coupons.release(couponRequest(p));
+  if (r.kind === 'unreachable') {
+    log.warn({ paymentId: p.id, message: r.message }, 'marketing unreachable while releasing a coupon; recovery retries');
+    return 'stop';
+  }
+  if (r.kind === 'refused') log.warn({ paymentId: p.id, code: r.code }, 'coupon release refused: it had already resolved');
+  const to = r.kind === 'ok' ? (from === CouponStep.REDEEMED ? CouponStep.RESTORED : CouponStep.RELEASED) : CouponStep.NOT_LOCKED;
+  if (await transition(deps, p, { couponStep: from }, { couponStep: to })) await deps.hooks.afterStep?.(SagaStep.COUPON_RELEASED, p.id);
+  return 'next';
 }

@@ -1,5 +1,6 @@
 import { affectedRows } from '@membergraph/platform';
 import { drive, type CheckoutDeps } from './checkout.service';
+import { restoreCoupon, settleRefund } from './payment-refund.service';
 
 const OPEN = ['PENDING', 'CAPTURING', 'RELEASING'];
 const BATCH = 100;
@@ -71,6 +72,38 @@ export class PaymentRecovery {
         log.error({ err, paymentId: id }, 'payment recovery failed; retried on the next pass');
       }
     }
-    return driven;
+    return driven + (await this.settleRefunds());
+  }
+
+  /**
+   * Points give-backs and coupon restores that refunds left pending (the request that made them got
+   * no answer, or crashed after commit). Both calls are idempotent, so a replica or the original
+   * request doing the same at once is harmless; the age filter keeps the loop off fresh ones.
+   */
+  private async settleRefunds(): Promise<number> {
+    const { ds, config, log } = this.deps.kit;
+    const before = new Date(Date.now() - config.RPC_TIMEOUT_MS);
+    const refunds: Array<{ id: string }> = await ds.query(`SELECT id FROM wallet_payment_refund WHERE points_step = 'PENDING' AND created_at < ? ORDER BY created_at LIMIT ?`, [before, BATCH]);
+    const coupons: Array<{ id: string }> = await ds.query(`SELECT id FROM wallet_payment WHERE coupon_step = 'RESTORE_PENDING' AND updated_at < ? ORDER BY updated_at LIMIT ?`, [before, BATCH]);
+    let done = 0;
+    for (const { id } of refunds) {
+      if (this.stopped) break;
+      try {
+        await settleRefund(this.deps, id);
+        done++;
+      } catch (err) {
+        log.error({ err, refundId: id }, 'refund settlement failed; retried on the next pass');
+      }
+    }
+    for (const { id } of coupons) {
+      if (this.stopped) break;
+      try {
+        await restoreCoupon(this.deps, id);
+        done++;
+      } catch (err) {
+        log.error({ err, paymentId: id }, 'coupon restore failed; retried on the next pass');
+      }
+    }
+    return done;
   }
 }

@@ -1,8 +1,17 @@
 import { AppError, ErrorCode, callRequest, type Bus } from '@membergraph/platform';
 import {
+  MarketingRpc,
   MemberRpc,
+  PointsRefundRpc,
   PointsRpc,
+  couponLockReply,
   pointsHoldReply,
+  refundHoldReply,
+  type CouponLockReply,
+  type CouponPaymentRequest,
+  type LockCouponRequest,
+  type RefundHoldReply,
+  type RefundHoldRequest,
   verifyOtpReply,
   type HoldPointsRequest,
   type PointsHoldReply,
@@ -50,6 +59,16 @@ export interface PointsPort {
   hold(req: HoldPointsRequest): Promise<Remote<PointsHoldReply>>;
   capture(req: ResolveHoldRequest): Promise<Remote<PointsHoldReply>>;
   release(req: ResolveHoldRequest): Promise<Remote<PointsHoldReply>>;
+  /** Gives back points a captured hold spent (a payment refund); idempotent per (holdId, refundId). */
+  refundHold(req: RefundHoldRequest): Promise<Remote<RefundHoldReply>>;
+}
+
+/** The marketing service's coupon locking (packages/contracts/src/marketing.ts); every call idempotent per (couponCode, paymentId). */
+export interface CouponPort {
+  lock(req: LockCouponRequest): Promise<Remote<CouponLockReply>>;
+  redeem(req: CouponPaymentRequest): Promise<Remote<CouponLockReply>>;
+  release(req: CouponPaymentRequest): Promise<Remote<CouponLockReply>>;
+  restore(req: CouponPaymentRequest): Promise<Remote<CouponLockReply>>;
 }
 
 /** The member service's OTP check. */
@@ -63,6 +82,17 @@ export function pointsOverNats(bus: () => Bus, timeoutMs: number): PointsPort {
     hold: (req) => call(PointsRpc.Hold, req),
     capture: (req) => call(PointsRpc.Capture, req),
     release: (req) => call(PointsRpc.Release, req),
+    refundHold: (req) => remote(() => callRequest(bus(), PointsRefundRpc.RefundHold, req, timeoutMs), (r) => refundHoldReply.parse(r)),
+  };
+}
+
+export function couponsOverNats(bus: () => Bus, timeoutMs: number): CouponPort {
+  const call = (name: string, req: unknown) => remote(() => callRequest(bus(), name, req, timeoutMs), (r) => couponLockReply.parse(r));
+  return {
+    lock: (req) => call(MarketingRpc.LockCoupon, req),
+    redeem: (req) => call(MarketingRpc.RedeemCoupon, req),
+    release: (req) => call(MarketingRpc.ReleaseCoupon, req),
+    restore: (req) => call(MarketingRpc.RestoreCoupon, req),
   };
 }
 
