@@ -10,6 +10,7 @@ import { depsOf } from './services/deps';
 import { serveVerifyOtp } from './events/verify-otp.responder';
 import { memberConsumers } from './events';
 import { backfillNameIndex } from './services/member-search.service';
+import { membersExportRoute } from './routes/members-export.route';
 
 /** The member subgraph: identity for the whole platform (members, staff), orders, tiers. */
 export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
@@ -21,6 +22,8 @@ export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
   resolvers: memberResolvers,
   consumers: memberConsumers,
   loaders: (kit) => memberLoaders(kit, vaultOf(kit)),
+  /** `GET /export/members.csv`: the streamed CSV export (authenticates itself). */
+  routes: membersExportRoute,
   async onStart(kit) {
     // Seed only an empty ladder: an ADMIN may have replaced it (re-adding a removed default would undo that).
     if (!(await kit.ds.getRepository(TierEntity).count())) {

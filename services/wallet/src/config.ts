@@ -26,6 +26,14 @@ export const walletConfigSchema = serviceConfigSchema(
     RISK_SINGLE_PAYMENT_CAP: fen().default(500_000),
     /** Risk: most balance a member may spend in one business day, in fen (20,000 yuan). */
     RISK_DAILY_CAP: fen().default(2_000_000),
+    /** Risk: more than this many balance payments by one member within the velocity window are refused (0: rule off). */
+    RISK_VELOCITY_MAX_PAYMENTS: z.coerce.number().int().min(0).max(100_000).default(10),
+    /** Risk: the velocity window, in minutes. */
+    RISK_VELOCITY_WINDOW_MINUTES: z.coerce.number().int().min(1).max(1_440).default(10),
+    /** Risk: this many risk hits by one member within the freeze window freeze the wallet (0: never automatically). */
+    RISK_FREEZE_AFTER_HITS: z.coerce.number().int().min(0).max(1_000).default(3),
+    /** Risk: the auto-freeze window, in minutes. */
+    RISK_FREEZE_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
     /** The tenant's time zone: business days (daily caps) start at its midnight. */
     BUSINESS_TIME_ZONE: z
       .string()

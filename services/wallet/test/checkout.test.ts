@@ -5,7 +5,8 @@ import { createApp } from '../src/app';
 import { AUDIT, TOP_UP, count, financeToken, gqlAs, ledgerFootprint, memberToken, openMember, payClient, topUpInput, walletOf } from './helpers';
 import { fakeMember, fakePoints, type FakeMember, type FakePoints } from './checkout-doubles';
 
-const ENV = { PAYMENT_LEASE_MS: '1000', PAYMENT_RECOVERY_INTERVAL_MS: '200', RPC_TIMEOUT_MS: '500', RISK_SINGLE_PAYMENT_CAP: '200000', RISK_DAILY_CAP: '300000' };
+// Velocity and auto-freeze are off here (64 payments on one account); test/risk.test.ts covers them.
+const ENV = { RISK_VELOCITY_MAX_PAYMENTS: '0', PAYMENT_LEASE_MS: '1000', PAYMENT_RECOVERY_INTERVAL_MS: '200', RPC_TIMEOUT_MS: '500', RISK_SINGLE_PAYMENT_CAP: '200000', RISK_DAILY_CAP: '300000' };
 const svc = serviceUnderTest('wallet', createApp, { env: ENV });
 const ds = () => svc.app.kit.ds;
 const yuan = (y: number) => y * 100;

@@ -9,7 +9,7 @@ import { serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { AUDIT, TOP_UP, financeToken, gqlAs, openMember, payClient, topUpInput } from './helpers';
 
-const svc = serviceUnderTest('wallet', createApp, { env: { RISK_DAILY_CAP: '1000000000', PAYMENT_OTP_THRESHOLD: '100000000' } });
+const svc = serviceUnderTest('wallet', createApp, { env: { RISK_VELOCITY_MAX_PAYMENTS: '0', RISK_DAILY_CAP: '1000000000', PAYMENT_OTP_THRESHOLD: '100000000' } });
 const PAY = `mutation($input: PayInput!) { pay(input: $input) { id status walletAmount } }`;
 const REFUND = `mutation($input: RefundPaymentInput!) { refundPayment(input: $input) { id amount } }`;
 const ACCOUNTS = 10;

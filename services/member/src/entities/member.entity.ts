@@ -30,6 +30,12 @@ export interface MemberRow {
   registeredBy: string | null;
   /** When name, email and birthday were first all present (member.profile_completed went out then). */
   profileCompletedAt: Date | null;
+  /**
+   * As of when the profile we hold is current: set by profile updates, and by imports from the
+   * row's `updatedAt`; null means unchanged since registration. Imports never overwrite a profile
+   * newer than their row (domain/import.ts).
+   */
+  profileUpdatedAt: Date | null;
   /** When the member was erased (status ERASED). */
   erasedAt: Date | null;
   /** `changedAt` of the newest RULE tag set applied (older sets arriving late are ignored). */
@@ -58,6 +64,7 @@ export const MemberEntity = new EntitySchema<MemberRow>({
     registeredAt: { name: 'registered_at', type: 'datetime', precision: 3 },
     registeredBy: { name: 'registered_by', type: 'varchar', length: 64, nullable: true },
     profileCompletedAt: { name: 'profile_completed_at', type: 'datetime', precision: 3, nullable: true },
+    profileUpdatedAt: { name: 'profile_updated_at', type: 'datetime', precision: 3, nullable: true },
     erasedAt: { name: 'erased_at', type: 'datetime', precision: 3, nullable: true },
     ruleTagsAt: { name: 'rule_tags_at', type: 'datetime', precision: 3, nullable: true },
   },

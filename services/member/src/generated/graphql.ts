@@ -189,6 +189,67 @@ export type Gender =
   | 'OTHER'
   | 'UNDISCLOSED';
 
+/** One member as a CSV row holds it. Every field is a string so that a bad value rejects its row (with a reason) instead of failing the whole batch; empty optional values count as absent. */
+export type ImportMemberRow = {
+  /** Birthday as YYYY-MM-DD, a past date. */
+  birthday?: InputMaybe<Scalars['String']['input']>;
+  /** Where the member originally registered (a Channel value); IMPORT when empty. */
+  channel?: InputMaybe<Scalars['String']['input']>;
+  /** Email address; one member per address. */
+  email?: InputMaybe<Scalars['String']['input']>;
+  /** FEMALE, MALE, OTHER or UNDISCLOSED. */
+  gender?: InputMaybe<Scalars['String']['input']>;
+  /** Name, 1-64 characters. */
+  name: Scalars['String']['input'];
+  /** Mobile phone; normalised to E.164 (a bare 11-digit mainland number gets +86). The key rows are de-duplicated and merged on. */
+  phone: Scalars['String']['input'];
+  /** When the source system last changed this record (ISO-8601, not in the future). A row newer than the member's profile may replace set fields; without it a row only fills empty ones. */
+  updatedAt?: InputMaybe<Scalars['String']['input']>;
+};
+
+/** A batch of member rows to import. */
+export type ImportMembersInput = {
+  /** 1 to 1,000 rows. */
+  rows: Array<ImportMemberRow>;
+};
+
+/** What an importMembers call did. */
+export type ImportMembersResult = {
+  __typename?: 'ImportMembersResult';
+  /** Rows that registered a new member. */
+  created: Scalars['Int']['output'];
+  /** Rows merged into a member. */
+  merged: Scalars['Int']['output'];
+  /** Rows rejected. */
+  rejected: Scalars['Int']['output'];
+  /** One result per row, in input order. */
+  results: Array<ImportRowResult>;
+};
+
+/** The outcome of one import row. */
+export type ImportRowResult = {
+  __typename?: 'ImportRowResult';
+  /** The row field at fault, when rejected. */
+  field: Maybe<Scalars['String']['output']>;
+  /** The member created or merged into; null when rejected. */
+  memberId: Maybe<Scalars['ID']['output']>;
+  /** Why it was rejected; null otherwise. */
+  reason: Maybe<Scalars['String']['output']>;
+  /** Position of the row in `rows`, from 0. */
+  row: Scalars['Int']['output'];
+  /** What happened. */
+  status: ImportRowStatus;
+};
+
+/** How a row of importMembers went. */
+export type ImportRowStatus =
+  /** A new member was registered from the row. */
+  | 'CREATED'
+  /** The phone belongs to a member (existing, or created by an earlier row of the batch); the row was merged into it. */
+  | 'MERGED'
+  /** Not imported; see reason and field. Nothing was written for the row. */
+  | 'REJECTED';
+
 /** A member of the brand's loyalty programme. */
 export type Member = {
   __typename?: 'Member';
@@ -362,6 +423,8 @@ export type Mutation = {
   createStaffUser: StaffUser;
   /** Erases a member (right to erasure): destroys their data key so every copy of their PII is unreadable, clears the phone, name and email lookups (the phone may register again as a new member), keeps their orders as anonymous totals. Status ERASED; audited; emitted as member.erased. Erasing again changes nothing. The member themself or ADMIN. */
   eraseMember: Member;
+  /** Imports up to 1,000 member rows (CSV back-fill; the import:members CLI streams files of any size through it): every row is validated, rows are de-duplicated on phone within the batch and against existing members, and a duplicate is merged into its member (empty fields are filled; set fields are replaced only by a row whose updatedAt is newer than the member's profile). One result per row; a rejected row writes nothing. New members are announced as member.registered with channel IMPORT. ADMIN or OPERATOR; audited per member. */
+  importMembers: ImportMembersResult;
   /** Logs a member in with a LOGIN one-time code and returns a member token. FROZEN, BLACKLISTED and ERASED members are FORBIDDEN. */
   memberLogin: AuthToken;
   /** Records a completed order for a member; idempotent on (source, externalId). Crossing a tier threshold upgrades the member in the same transaction. Staff or an INTEGRATION client. */
@@ -415,6 +478,11 @@ export type MutationCreateStaffUserArgs = {
 
 export type MutationEraseMemberArgs = {
   input: EraseMemberInput;
+};
+
+
+export type MutationImportMembersArgs = {
+  input: ImportMembersInput;
 };
 
 
@@ -1010,8 +1078,13 @@ export type ResolversTypes = {
   EraseMemberInput: EraseMemberInput;
   Fen: ResolverTypeWrapper<Scalars['Fen']['output']>;
   Gender: Gender;
-  Member: ResolverTypeWrapper<MemberRow>;
+  ImportMemberRow: ImportMemberRow;
+  ImportMembersInput: ImportMembersInput;
+  ImportMembersResult: ResolverTypeWrapper<ImportMembersResult>;
   Int: ResolverTypeWrapper<Scalars['Int']['output']>;
+  ImportRowResult: ResolverTypeWrapper<ImportRowResult>;
+  ImportRowStatus: ImportRowStatus;
+  Member: ResolverTypeWrapper<MemberRow>;
   MemberConnection: ResolverTypeWrapper<Omit<MemberConnection, 'edges'> & { edges: Array<ResolversTypes['MemberEdge']> }>;
   MemberDataExport: ResolverTypeWrapper<Omit<MemberDataExport, 'auditLog' | 'consents' | 'orders' | 'refunds' | 'tierHistory'> & { auditLog: Array<ResolversTypes['AuditEntry']>, consents: Array<ResolversTypes['Consent']>, orders: Array<ResolversTypes['Order']>, refunds: Array<ResolversTypes['Refund']>, tierHistory: Array<ResolversTypes['TierChange']> }>;
   MemberEdge: ResolverTypeWrapper<Omit<MemberEdge, 'node'> & { node: ResolversTypes['Member'] }>;
@@ -1077,8 +1150,12 @@ export type ResolversParentTypes = {
   DateTime: Scalars['DateTime']['output'];
   EraseMemberInput: EraseMemberInput;
   Fen: Scalars['Fen']['output'];
-  Member: MemberRow;
+  ImportMemberRow: ImportMemberRow;
+  ImportMembersInput: ImportMembersInput;
+  ImportMembersResult: ImportMembersResult;
   Int: Scalars['Int']['output'];
+  ImportRowResult: ImportRowResult;
+  Member: MemberRow;
   MemberConnection: Omit<MemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['MemberEdge']> };
   MemberDataExport: Omit<MemberDataExport, 'auditLog' | 'consents' | 'orders' | 'refunds' | 'tierHistory'> & { auditLog: Array<ResolversParentTypes['AuditEntry']>, consents: Array<ResolversParentTypes['Consent']>, orders: Array<ResolversParentTypes['Order']>, refunds: Array<ResolversParentTypes['Refund']>, tierHistory: Array<ResolversParentTypes['TierChange']> };
   MemberEdge: Omit<MemberEdge, 'node'> & { node: ResolversParentTypes['Member'] };
@@ -1180,6 +1257,21 @@ export interface FenScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes[
   name: 'Fen';
 }
 
+export type ImportMembersResultResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['ImportMembersResult'] = ResolversParentTypes['ImportMembersResult']> = {
+  created?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  merged?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rejected?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  results?: Resolver<Array<ResolversTypes['ImportRowResult']>, ParentType, ContextType>;
+};
+
+export type ImportRowResultResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['ImportRowResult'] = ResolversParentTypes['ImportRowResult']> = {
+  field?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  memberId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  reason?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  row?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['ImportRowStatus'], ParentType, ContextType>;
+};
+
 export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Member'] = ResolversParentTypes['Member'], FederationReferenceType extends FederationReferenceTypes['Member'] = FederationReferenceTypes['Member']> = {
   __resolveReference?: ReferenceResolver<Maybe<ResolversTypes['Member']> | FederationReferenceType, FederationReferenceType, ContextType>;
   annualSpend?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
@@ -1248,6 +1340,7 @@ export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversPar
   createApiClient?: Resolver<ResolversTypes['ApiClientCredentials'], ParentType, ContextType, RequireFields<MutationCreateApiClientArgs, 'input'>>;
   createStaffUser?: Resolver<ResolversTypes['StaffUser'], ParentType, ContextType, RequireFields<MutationCreateStaffUserArgs, 'input'>>;
   eraseMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationEraseMemberArgs, 'input'>>;
+  importMembers?: Resolver<ResolversTypes['ImportMembersResult'], ParentType, ContextType, RequireFields<MutationImportMembersArgs, 'input'>>;
   memberLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationMemberLoginArgs, 'input'>>;
   recordOrder?: Resolver<ResolversTypes['Order'], ParentType, ContextType, RequireFields<MutationRecordOrderArgs, 'input'>>;
   recordOrders?: Resolver<Array<ResolversTypes['RecordOrderResult']>, ParentType, ContextType, RequireFields<MutationRecordOrdersArgs, 'input'>>;
@@ -1395,6 +1488,8 @@ export type Resolvers<ContextType = Ctx> = {
   Consent?: ConsentResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   Fen?: GraphQLScalarType;
+  ImportMembersResult?: ImportMembersResultResolvers<ContextType>;
+  ImportRowResult?: ImportRowResultResolvers<ContextType>;
   Member?: MemberResolvers<ContextType>;
   MemberConnection?: MemberConnectionResolvers<ContextType>;
   MemberDataExport?: MemberDataExportResolvers<ContextType>;

@@ -33,7 +33,8 @@ import { SELF, registerMember, validateRegistration } from '../services/member-r
 import { findRecordedOrder, findRecordedRefund, recordOrder, recordRefund, type RecordOrderInput } from '../services/order.service';
 import { loadLadder, setMemberTier, updateTierLadder } from '../services/tier.service';
 import { changeMemberStatus } from '../services/member-status.service';
-import { searchMembers } from '../services/member-search.service';
+import { authorizeSearch, searchMembers } from '../services/member-search.service';
+import { MAX_IMPORT_ROWS, importMembers } from '../services/member-import.service';
 import { runTierEvaluation } from '../jobs/tier-evaluation.job';
 import type { MemberRow } from '../entities/member.entity';
 import { createStaffUser, staffLogin } from '../services/staff-auth.service';
@@ -51,8 +52,6 @@ const REGISTER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['m
 const RECORD_ORDER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['orders:write'] };
 const SET_TIER: Permission = { roles: [Role.OPERATOR] };
 const CHANGE_STATUS: Permission = { roles: [Role.SUPPORT, Role.OPERATOR] };
-/** Finding members by phone or name is a lookup of a person: not for ANALYST or FINANCE, who see PII masked. */
-const LOOKUP_BY_PII: Permission = { roles: [Role.SUPPORT, Role.OPERATOR], scopes: ['members:read'] };
 /** Staff who may change a member's profile (ADMIN too); every change they make is audited. */
 const EDIT_PROFILE: Permission = { roles: [Role.OPERATOR, Role.SUPPORT] };
 /** Staff who may record consents on a member's behalf (ADMIN too); audited. */
@@ -62,6 +61,10 @@ const READ_AUDIT: Permission = { roles: [Role.SUPPORT] };
 /** Who puts manual tags on members (ADMIN too). */
 const TAG: Permission = { roles: [Role.OPERATOR] };
 const MAX_BATCH = 500;
+/** Who imports members in bulk (ADMIN too). */
+const IMPORT: Permission = { roles: [Role.OPERATOR] };
+/** A batch racing a registration of one of its phones retries; more than this is not a race. */
+const IMPORT_ATTEMPTS = 3;
 /** Who a member token may not act as any more (DOMAIN.md: BLACKLISTED no access; ERASED gone). */
 const LOCKED_OUT = new Set(['BLACKLISTED', 'ERASED']);
 
@@ -96,9 +99,8 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         return stillAllowed(ctx, await ctx.loaders.member.load(id));
       },
       members: async (_, args, ctx) => {
-        const principal = requirePermission(ctx, STAFF_READ);
         const filter = args.filter ?? {};
-        if ((filter.phone != null || filter.name != null) && !isAllowed(principal, LOOKUP_BY_PII)) throw forbidden('Finding members by phone or name needs SUPPORT, OPERATOR or members:read');
+        authorizeSearch(requirePermission(ctx, STAFF_READ), filter);
         const n = pageSize(args.first);
         const rows = await searchMembers(kit.ds.manager, deps.vault, filter, n + 1, decodeCursor(args.after));
         return toConnection(rows, n, (r) => r.id);
@@ -177,6 +179,20 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
       recordOrder: async (_, { input }, ctx) => {
         const actor = requirePermission(ctx, RECORD_ORDER);
         return (await recordOne(actor.sub, input)).order;
+      },
+      importMembers: async (_, { input }, ctx) => {
+        const actor = requirePermission(ctx, IMPORT);
+        if (input.rows.length < 1 || input.rows.length > MAX_IMPORT_ROWS) throw badField('rows', `a batch has 1 to ${MAX_IMPORT_ROWS} rows`);
+        const now = new Date();
+        for (let attempt = 1; ; attempt++) {
+          try {
+            return await kit.uow((em) => importMembers(kit, deps.vault, em, actor.sub, input.rows, now));
+          } catch (err) {
+            // A member registered (or an address taken) between our lookup and the INSERT: the whole
+            // batch rolled back; read again and that phone becomes a merge.
+            if (!isDuplicateKey(err) || attempt >= IMPORT_ATTEMPTS) throw err;
+          }
+        }
       },
       recordOrders: async (_, { input }, ctx) => {
         const actor = requirePermission(ctx, RECORD_ORDER);

@@ -68,7 +68,7 @@ export async function updateProfile(
   const after = { ...before, ...patch };
   const now = new Date();
   const completed = completesProfile(member.profileCompletedAt !== null, after);
-  const update: Partial<MemberRow> = { ...sealed, ...(completed ? { profileCompletedAt: now } : {}) };
+  const update: Partial<MemberRow> = { ...sealed, profileUpdatedAt: now, ...(completed ? { profileCompletedAt: now } : {}) };
   try {
     await members.update({ id: member.id }, update);
   } catch (err) {

@@ -76,6 +76,7 @@ export async function registerMember(
     profileCompletedAt: null,
     erasedAt: null,
     ruleTagsAt: null,
+    profileUpdatedAt: null,
   };
   if (isProfileComplete({ name, email, birthday })) row.profileCompletedAt = row.registeredAt;
   try {

@@ -1,5 +1,5 @@
 import { IsNull, Not, type EntityManager } from 'typeorm';
-import { badField, type ServiceKit } from '@membergraph/platform';
+import { Role, badField, forbidden, isAllowed, type Permission, type Principal, type ServiceKit } from '@membergraph/platform';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { normalizePhone } from '../domain/phone';
 import { normalizeTag } from '../domain/tags';
@@ -13,6 +13,16 @@ export interface MemberFilter {
   tag?: string | null;
   registeredFrom?: Date | null;
   registeredTo?: Date | null;
+}
+
+/** Finding members by phone or name is a lookup of a person: not for ANALYST or FINANCE, who see PII masked. */
+export const LOOKUP_BY_PII: Permission = { roles: [Role.SUPPORT, Role.OPERATOR], scopes: ['members:read'] };
+
+/** Refuses a phone or name filter to callers who may not look people up (the rest of the filter is STAFF_READ's). */
+export function authorizeSearch(principal: Principal, filter: MemberFilter): void {
+  if ((filter.phone != null || filter.name != null) && !isAllowed(principal, LOOKUP_BY_PII)) {
+    throw forbidden('Finding members by phone or name needs SUPPORT, OPERATOR or members:read');
+  }
 }
 
 /**

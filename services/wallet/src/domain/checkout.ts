@@ -66,24 +66,50 @@ export interface RiskRules {
   singlePaymentCap: number;
   /** Most balance a member may spend in one business day, in fen. */
   dailyCap: number;
+  /** Velocity: more than this many balance payments by one member within the window are refused; 0 turns the rule off. */
+  velocityMaxPayments: number;
+  /** The velocity window, in minutes. */
+  velocityWindowMinutes: number;
 }
 
-export const RiskRule = { SINGLE_PAYMENT_CAP: 'SINGLE_PAYMENT_CAP', DAILY_CAP: 'DAILY_CAP' } as const;
+export const RiskRule = { SINGLE_PAYMENT_CAP: 'SINGLE_PAYMENT_CAP', DAILY_CAP: 'DAILY_CAP', VELOCITY: 'VELOCITY' } as const;
 export type RiskRule = (typeof RiskRule)[keyof typeof RiskRule];
 
 export interface RiskHit {
   rule: RiskRule;
+  /** The cap: fen for the amount rules, a number of payments for VELOCITY. */
   limit: number;
-  /** The amount the rule compared with its limit. */
+  /** What the rule compared with its limit (fen, or this payment's place in the window for VELOCITY). */
   attempted: number;
 }
 
-/** The first risk rule a balance spend of `walletAmount` breaks, given what the member spent today; null when none. */
-export function riskVerdict(walletAmount: number, spentToday: number, rules: RiskRules): RiskHit | null {
+/** What the member did before this payment, as the risk rules see it. */
+export interface RiskHistory {
+  /** Balance spent (held or captured) in this business day, in fen. */
+  spentToday: number;
+  /** Balance payments (held or captured) within the velocity window. */
+  recentPayments: number;
+}
+
+/** The first risk rule a balance spend of `walletAmount` breaks, given the member's history; null when none. */
+export function riskVerdict(walletAmount: number, history: RiskHistory, rules: RiskRules): RiskHit | null {
   if (walletAmount > rules.singlePaymentCap) return { rule: RiskRule.SINGLE_PAYMENT_CAP, limit: rules.singlePaymentCap, attempted: walletAmount };
-  if (spentToday + walletAmount > rules.dailyCap) return { rule: RiskRule.DAILY_CAP, limit: rules.dailyCap, attempted: spentToday + walletAmount };
+  if (history.spentToday + walletAmount > rules.dailyCap) return { rule: RiskRule.DAILY_CAP, limit: rules.dailyCap, attempted: history.spentToday + walletAmount };
+  if (rules.velocityMaxPayments > 0 && history.recentPayments + 1 > rules.velocityMaxPayments) {
+    return { rule: RiskRule.VELOCITY, limit: rules.velocityMaxPayments, attempted: history.recentPayments + 1 };
+  }
   return null;
 }
+
+export interface FreezeRules {
+  /** This many risk hits by one member within the window freeze the wallet; 0 turns auto-freeze off. */
+  freezeAfterHits: number;
+  /** The window, in minutes. */
+  freezeWindowMinutes: number;
+}
+
+/** Whether `hitsInWindow` risk hits (the new one included) freeze the wallet. */
+export const shouldFreeze = (hitsInWindow: number, rules: FreezeRules) => rules.freezeAfterHits > 0 && hitsInWindow >= rules.freezeAfterHits;
 
 /**
  * What a refund of `amount` fen returns to each sub-balance: the payment's principal/bonus split,

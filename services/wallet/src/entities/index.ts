@@ -10,6 +10,7 @@ import { DebitEntity } from './debit.entity';
 import { TopUpRulesEntity } from './top-up-rules.entity';
 import { PaymentEntity } from './payment.entity';
 import { PaymentRefundEntity } from './payment-refund.entity';
+import { RiskHitEntity } from './risk-hit.entity';
 import { CardBatchEntity, CardEntity, CardPinFailureEntity } from './card.entity';
 
 export const entities = [
@@ -29,4 +30,5 @@ export const entities = [
   CardBatchEntity,
   CardEntity,
   CardPinFailureEntity,
+  RiskHitEntity,
 ];

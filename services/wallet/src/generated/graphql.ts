@@ -245,7 +245,7 @@ export type MutationVoidCardArgs = {
   input: VoidCardInput;
 };
 
-/** An order recorded by the member subgraph. */
+/** A completed order. */
 export type Order = {
   __typename?: 'Order';
   /** Sortable unique id. */

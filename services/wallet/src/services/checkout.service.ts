@@ -2,14 +2,15 @@ import { In, MoreThan, type EntityManager, type FindOptionsWhere } from 'typeorm
 import { AppError, ErrorCode, badField, conflict, isDuplicateKey, newId, notFound, requestFingerprint, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData, type HoldPointsRequest } from '@membergraph/contracts';
 import type { WalletConfig } from '../config';
-import { businessDayStart, needsOtp, planCheckout, riskVerdict, type CheckoutPlan, type RiskHit } from '../domain/checkout';
+import { businessDayStart, needsOtp, planCheckout, riskVerdict, shouldFreeze, type CheckoutPlan, type RiskHistory, type RiskHit, type RiskRules } from '../domain/checkout';
 import { JournalKind, SpendOrder, paymentCapturePostings, paymentHoldPostings, paymentReleasePostings, planDebit } from '../domain/ledger';
 import { MAX_TOP_UP } from '../domain/top-up';
 import { WalletStatus } from '../domain/wallet';
 import { CouponStep, PaymentEntity, PaymentStatus, PointsStep, WalletStep, type PaymentRow } from '../entities/payment.entity';
 import { WalletAccountEntity } from '../entities/wallet-account.entity';
 import { postJournal } from './ledger.service';
-import { lockWallet } from './wallet-account.service';
+import { lockWallet, setWalletStatus } from './wallet-account.service';
+import { RiskHitEntity } from '../entities/risk-hit.entity';
 import { checkText } from './top-up.service';
 import { insufficientFunds, walletFrozen } from './errors';
 import { couponsOverNats, memberOverNats, pointsOverNats, type CouponPort, type MemberPort, type PointsPort } from './remote-calls';
@@ -168,24 +169,63 @@ async function replay(deps: CheckoutDeps, first: PaymentRow, fingerprint: string
   return current;
 }
 
-/** Balance the member spent (held or captured) since `since`. */
-async function spentSince(em: EntityManager, memberId: string, since: Date): Promise<number> {
+/**
+ * What the risk rules need of the member's past, in one statement: balance spent (held or
+ * captured) this business day and balance payments within the velocity window.
+ */
+async function riskHistory(kit: ServiceKit<WalletConfig>, em: EntityManager, memberId: string, now: Date): Promise<RiskHistory> {
+  const dayStart = businessDayStart(now, kit.config.BUSINESS_TIME_ZONE);
+  const windowStart = new Date(now.getTime() - kit.config.RISK_VELOCITY_WINDOW_MINUTES * 60_000);
   const [row] = (await em.query(
-    `SELECT COALESCE(SUM(wallet_amount), 0) AS spent FROM wallet_payment
+    `SELECT COALESCE(SUM(CASE WHEN created_at >= ? THEN wallet_amount END), 0) AS spent,
+            COUNT(CASE WHEN created_at >= ? THEN 1 END) AS recent
+       FROM wallet_payment
       WHERE member_id = ? AND created_at >= ? AND wallet_step IN ('HELD', 'CAPTURED')`,
-    [memberId, since],
-  )) as Array<{ spent: string }>;
-  return Number(row?.spent ?? 0);
+    [dayStart, windowStart, memberId, dayStart < windowStart ? dayStart : windowStart],
+  )) as Array<{ spent: string; recent: string }>;
+  return { spentToday: Number(row?.spent ?? 0), recentPayments: Number(row?.recent ?? 0) };
 }
 
-function riskRules(config: WalletConfig) {
-  return { singlePaymentCap: config.RISK_SINGLE_PAYMENT_CAP, dailyCap: config.RISK_DAILY_CAP };
+function riskRules(config: WalletConfig): RiskRules {
+  return {
+    singlePaymentCap: config.RISK_SINGLE_PAYMENT_CAP,
+    dailyCap: config.RISK_DAILY_CAP,
+    velocityMaxPayments: config.RISK_VELOCITY_MAX_PAYMENTS,
+    velocityWindowMinutes: config.RISK_VELOCITY_WINDOW_MINUTES,
+  };
 }
 
-/** Records a risk hit for the back office and automation, in the caller's transaction. */
-async function flagRisk(kit: ServiceKit<WalletConfig>, em: EntityManager, memberId: string, orderRef: string, hit: RiskHit, paymentId: string | null) {
+/** The actor of freezes the risk rules decide, in the audit log. */
+export const RISK_ACTOR = 'system:risk';
+
+/**
+ * Records a risk hit for the back office and automation (`wallet.risk_flagged`), in the caller's
+ * transaction, and freezes the wallet when it is the hit that reaches RISK_FREEZE_AFTER_HITS within
+ * RISK_FREEZE_WINDOW_MINUTES, counting from the last unfreeze by staff (audited as `system:risk`). The member's lock is taken first (the
+ * fixed order; the hold step holds it already), so concurrent hits count exactly and freeze once.
+ * Returns whether this hit froze the wallet.
+ */
+async function flagRisk(kit: ServiceKit<WalletConfig>, em: EntityManager, memberId: string, orderRef: string, hit: RiskHit, paymentId: string | null): Promise<boolean> {
+  const account = await lockWallet(em, memberId);
+  const now = new Date();
+  await em.getRepository(RiskHitEntity).insert({ id: newId(), memberId, rule: hit.rule, limit: hit.limit, attempted: hit.attempted, orderRef, paymentId, createdAt: now });
   const data = checkedData(EventType.WalletRiskFlagged, { memberId, rule: hit.rule, limit: hit.limit, attempted: hit.attempted, orderRef, paymentId });
   await kit.publish(em, EventType.WalletRiskFlagged, memberId, data);
+  const rules = { freezeAfterHits: kit.config.RISK_FREEZE_AFTER_HITS, freezeWindowMinutes: kit.config.RISK_FREEZE_WINDOW_MINUTES };
+  if (!account || account.status === WalletStatus.FROZEN || rules.freezeAfterHits === 0) return false;
+  const since = new Date(now.getTime() - rules.freezeWindowMinutes * 60_000);
+  // Hits before staff last unfroze the wallet were judged by them: they do not count again.
+  const [row] = (await em.query(
+    `SELECT COUNT(*) AS n FROM wallet_risk_hit
+      WHERE member_id = ?
+        AND created_at >= GREATEST(?, COALESCE((SELECT MAX(at) FROM audit_log WHERE target = ? AND action = 'WALLET_UNFROZEN'), ?))`,
+    [memberId, since, memberId, since],
+  )) as Array<{ n: string }>;
+  const hits = Number(row?.n ?? 0);
+  if (!shouldFreeze(hits, rules)) return false;
+  await setWalletStatus(em, RISK_ACTOR, { memberId, reason: `${hits} risk hits within ${rules.freezeWindowMinutes} minutes (last: ${hit.rule})` }, WalletStatus.FROZEN);
+  kit.log.warn({ memberId, hits, rule: hit.rule }, 'wallet frozen automatically after repeated risk hits');
+  return true;
 }
 
 /**
@@ -201,7 +241,7 @@ async function precheck(deps: CheckoutDeps, memberId: string, orderRef: string, 
   // With a coupon the balance part is only known once it is locked: balance and risk are then
   // judged at the hold, under the member's lock (a refusal is a FAILED payment with the coupon released).
   if (withCoupon) return;
-  const hit = riskVerdict(plan.walletAmount, await spentSince(em, memberId, businessDayStart(new Date(), kit.config.BUSINESS_TIME_ZONE)), riskRules(kit.config));
+  const hit = riskVerdict(plan.walletAmount, await riskHistory(kit, em, memberId, new Date()), riskRules(kit.config));
   if (hit) {
     await kit.uow((tx) => flagRisk(kit, tx, memberId, orderRef, hit, null));
     throw riskRejected(hit);
@@ -331,7 +371,7 @@ async function holdWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
     if (!account) failure = ['WALLET_NOT_FOUND', 'the member has no wallet'];
     else if (account.status === WalletStatus.FROZEN) failure = ['WALLET_FROZEN', 'the wallet is frozen'];
     else {
-      const hit = riskVerdict(row.walletAmount, await spentSince(em, row.memberId, businessDayStart(now, kit.config.BUSINESS_TIME_ZONE)), riskRules(kit.config));
+      const hit = riskVerdict(row.walletAmount, await riskHistory(kit, em, row.memberId, now), riskRules(kit.config));
       if (hit) {
         await flagRisk(kit, em, row.memberId, row.orderRef, hit, row.id);
         failure = ['RISK_REJECTED', `${hit.rule}: ${hit.attempted} over ${hit.limit}`];

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { businessDayStart, needsOtp, planCheckout, riskVerdict, splitPaymentRefund } from '../../src/domain/checkout';
+import { businessDayStart, needsOtp, planCheckout, riskVerdict, shouldFreeze, splitPaymentRefund } from '../../src/domain/checkout';
 import {
   MemberAccount,
   SystemAccount,
@@ -62,12 +62,25 @@ describe('step-up and risk', () => {
     expect(needsOtp(50_001, 50_000)).toBe(true);
   });
 
-  it('checks the single-payment cap, then the daily cap including today’s spending', () => {
-    const rules = { singlePaymentCap: 10_000, dailyCap: 25_000 };
-    expect(riskVerdict(10_000, 0, rules)).toBeNull();
-    expect(riskVerdict(10_001, 0, rules)).toEqual({ rule: 'SINGLE_PAYMENT_CAP', limit: 10_000, attempted: 10_001 });
-    expect(riskVerdict(5_000, 20_000, rules)).toBeNull();
-    expect(riskVerdict(5_001, 20_000, rules)).toEqual({ rule: 'DAILY_CAP', limit: 25_000, attempted: 25_001 });
+  it('checks the single-payment cap, then the daily cap including today’s spending, then velocity', () => {
+    const rules = { singlePaymentCap: 10_000, dailyCap: 25_000, velocityMaxPayments: 3, velocityWindowMinutes: 10 };
+    const none = { spentToday: 0, recentPayments: 0 };
+    expect(riskVerdict(10_000, none, rules)).toBeNull();
+    expect(riskVerdict(10_001, none, rules)).toEqual({ rule: 'SINGLE_PAYMENT_CAP', limit: 10_000, attempted: 10_001 });
+    expect(riskVerdict(5_000, { spentToday: 20_000, recentPayments: 0 }, rules)).toBeNull();
+    expect(riskVerdict(5_001, { spentToday: 20_000, recentPayments: 0 }, rules)).toEqual({ rule: 'DAILY_CAP', limit: 25_000, attempted: 25_001 });
+    // More than 3 payments in the window: the 4th is refused.
+    expect(riskVerdict(1, { spentToday: 0, recentPayments: 2 }, rules)).toBeNull();
+    expect(riskVerdict(1, { spentToday: 0, recentPayments: 3 }, rules)).toEqual({ rule: 'VELOCITY', limit: 3, attempted: 4 });
+    expect(riskVerdict(1, { spentToday: 0, recentPayments: 1_000 }, { ...rules, velocityMaxPayments: 0 })).toBeNull();
+  });
+
+  it('freezes on the hit that reaches the limit, never when auto-freeze is off', () => {
+    fc.assert(
+      fc.property(fc.integer({ min: 0, max: 50 }), fc.integer({ min: 0, max: 50 }), (hits, after) => {
+        expect(shouldFreeze(hits, { freezeAfterHits: after, freezeWindowMinutes: 60 })).toBe(after > 0 && hits >= after);
+      }),
+    );
   });
 
   it('starts the business day at midnight in the tenant time zone', () => {

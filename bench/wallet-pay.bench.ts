@@ -1,0 +1,310 @@
+/**
+ * Balance-only checkout payments a second, straight at the wallet subgraph, beside the ceiling of a
+ * bare transaction on the same MySQL. Starts its own wallet app in this process on a scratch
+ * database and NATS prefix (migrated, dropped afterwards), seeds one hot account and ACCOUNTS
+ * others with top-ups, then runs, CONNECTIONS clients each:
+ *   1. pay on one hot account            (pay: balance only, pointsToUse 0, under the OTP threshold)
+ *   2. pay across ACCOUNTS accounts
+ *   3. ceiling, bare mysql2: BEGIN; UPDATE account SET balance = balance - ? WHERE id = ? AND
+ *      balance >= ?; INSERT one ledger row; COMMIT  (scratch tables), on one row and on ACCOUNTS rows
+ *   4. the same bare transaction plus a global chain-head row locked and updated in it (the
+ *      wallet's hash-chain pattern), on ACCOUNTS rows
+ * and prints payments/s, p50/p99 and, to say what limits a run, the CPU this process and mysqld
+ * used, InnoDB row-lock waits, and statements and commits per payment.
+ *
+ *   npm run bench:pay
+ *   DURATION (default 10), CONNECTIONS (32), ACCOUNTS (1000), WARMUP (2), AMOUNT (fen, 100),
+ *   MYSQL_URL, NATS_URL
+ */
+import { readFileSync, readdirSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
+import { monitorEventLoopDelay } from 'node:perf_hooks';
+import autocannon from 'autocannon';
+import mysql from 'mysql2/promise';
+import { Bus, createLogger, dropDatabase, newId, signToken } from '@membergraph/platform';
+import { createApp } from '../services/wallet/src/app';
+import { openWallet } from '../services/wallet/src/services/wallet-account.service';
+import { topUp } from '../services/wallet/src/services/top-up.service';
+import { auditLedger } from '../services/wallet/src/services/ledger-audit.service';
+import { env, positiveInt, run } from './lib';
+
+const PAY = 'mutation($input: PayInput!) { pay(input: $input) { status } }';
+const SECRET = 'wallet-bench-secret-0123456789abcdef0123456789';
+
+interface Figures {
+  name: string;
+  perSecond: number;
+  p50: number;
+  p99: number;
+  total: number;
+  failed: number;
+  nodeCpu: number;
+  mysqldCpu: number | null;
+  lockWaits: number;
+  lockWaitMs: number;
+  statementsPerOp: number;
+  commitsPerOp: number;
+  /** This process's event-loop delay (p99, ms): how long a ready callback (a row lock holder's next statement) may wait for its turn. */
+  loopDelayP99: number;
+}
+
+/** The pid of the local mysqld/mariadbd, looked up once in /proc; null when there is none (a remote server). */
+const mysqldPid = (() => {
+  let pid: string | null | undefined;
+  return () => {
+    if (pid !== undefined) return pid;
+    pid = null;
+    for (const d of readdirSync('/proc').filter((x) => /^\d+$/.test(x))) {
+      try {
+        if (['mariadbd', 'mysqld'].includes(readFileSync(`/proc/${d}/comm`, 'utf8').trim())) return (pid = d);
+      } catch {
+        // exited meanwhile
+      }
+    }
+    return pid;
+  };
+})();
+
+/** CPU seconds (user + system) mysqld has used, from /proc; null when it cannot be read. */
+function mysqldCpuSeconds(): number | null {
+  const pid = mysqldPid();
+  if (!pid) return null;
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
+    // utime and stime, in clock ticks (100 a second on Linux).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return null;
+  }
+}
+
+/** What the server did during a run: lock waits, statements and commits. */
+async function serverStatus(pool: mysql.Pool): Promise<Record<string, number>> {
+  const [rows] = await pool.query(
+    "SHOW GLOBAL STATUS WHERE Variable_name IN ('Innodb_row_lock_waits', 'Innodb_row_lock_time', 'Questions', 'Com_commit')",
+  );
+  return Object.fromEntries((rows as Array<{ Variable_name: string; Value: string }>).map((r) => [r.Variable_name, Number(r.Value)]));
+}
+
+/** Runs `work` while sampling CPU and server counters around it. */
+async function measured(
+  pool: mysql.Pool,
+  name: string,
+  work: () => Promise<{ perSecond: number; p50: number; p99: number; total: number; failed: number }>,
+): Promise<Figures> {
+  const s0 = await serverStatus(pool);
+  const loop = monitorEventLoopDelay({ resolution: 5 });
+  loop.enable();
+  const c0 = process.cpuUsage();
+  const m0 = mysqldCpuSeconds();
+  const t0 = Date.now();
+  const r = await work();
+  const seconds = (Date.now() - t0) / 1000;
+  const c1 = process.cpuUsage(c0);
+  loop.disable();
+  const m1 = mysqldCpuSeconds();
+  const s1 = await serverStatus(pool);
+  const ops = Math.max(1, r.total + r.failed);
+  return {
+    name,
+    ...r,
+    nodeCpu: (c1.user + c1.system) / 1e6 / seconds,
+    mysqldCpu: m0 !== null && m1 !== null ? (m1 - m0) / seconds : null,
+    lockWaits: s1.Innodb_row_lock_waits! - s0.Innodb_row_lock_waits!,
+    lockWaitMs: s1.Innodb_row_lock_time! - s0.Innodb_row_lock_time!,
+    statementsPerOp: (s1.Questions! - s0.Questions!) / ops,
+    commitsPerOp: (s1.Com_commit! - s0.Com_commit!) / ops,
+    loopDelayP99: loop.percentile(99) / 1e6,
+  };
+}
+
+/** The first column of the first row of `sql`, as a number. */
+async function scalar(pool: mysql.Pool, sql: string, params: unknown[] = []): Promise<number> {
+  const [rows] = await pool.query(sql, params);
+  return Number(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0] ?? 0);
+}
+
+function percentile(sorted: number[], p: number): number {
+  if (!sorted.length) return 0;
+  return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
+}
+
+run(async () => {
+  const duration = positiveInt('DURATION', 10);
+  const connections = positiveInt('CONNECTIONS', 32);
+  const accounts = positiveInt('ACCOUNTS', 1000);
+  const warmup = positiveInt('WARMUP', 2, 0);
+  const amount = positiveInt('AMOUNT', 100);
+  const mysqlUrl = env('MYSQL_URL') ?? 'mysql://root@127.0.0.1:3306';
+  const natsUrl = env('NATS_URL') ?? 'nats://127.0.0.1:4222';
+  const id = randomBytes(4).toString('hex');
+  const database = `bench_wallet_${id}`;
+  const prefix = `bwp${id}.`;
+
+  const app = createApp({
+    NODE_ENV: 'development',
+    LOG_LEVEL: env('LOG_LEVEL') ?? 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    MYSQL_URL: mysqlUrl,
+    NATS_URL: natsUrl,
+    NATS_PREFIX: prefix,
+    DB_NAME: database,
+    JWT_SECRET: SECRET,
+    // Throughput, not risk: no caps or velocity in the way of thousands of payments on one account.
+    RISK_SINGLE_PAYMENT_CAP: '1000000000',
+    RISK_DAILY_CAP: '1000000000000',
+    RISK_VELOCITY_MAX_PAYMENTS: '0',
+    RISK_FREEZE_AFTER_HITS: '0',
+  });
+  const pool = mysql.createPool({ uri: `${mysqlUrl}/${database}`, connectionLimit: connections + 2 });
+  try {
+    await app.migrate();
+    const { url } = await app.start();
+    const { kit } = app;
+    console.log(`Wallet subgraph at ${url} (database ${database}, NATS prefix ${prefix}); seeding 1 hot + ${accounts} accounts...`);
+
+    const load = async (memberId: string, fen: number) =>
+      kit.uow((em) => topUp(kit, em, { memberId, amount: fen, paymentRef: `seed-${newId()}`, channel: 'APP', storeId: null, idempotencyKey: `seed-${newId()}` }));
+    const open = async () => {
+      const memberId = newId();
+      await kit.uow((em) => openWallet(kit, em, memberId));
+      return memberId;
+    };
+    const hot = await open();
+    // Enough for every payment the hot run could make (10 million yuan).
+    for (let i = 0; i < 10; i++) await load(hot, 100_000_000);
+    const members: string[] = [];
+    for (let i = 0; i < accounts; i += 16) {
+      members.push(...(await Promise.all(Array.from({ length: Math.min(16, accounts - i) }, async () => {
+        const m = await open();
+        await load(m, 1_000_000);
+        return m;
+      }))));
+    }
+    const balanceOf = (m: string) => scalar(pool, 'SELECT principal + bonus FROM wallet_account WHERE member_id = ?', [m]);
+    const hotBefore = await balanceOf(hot);
+
+    const { token } = await signToken({ secret: SECRET, issuer: 'membergraph' }, { sub: 'bench-pos', kind: 'client', roles: [], scopes: ['wallet:pay'] }, 3600);
+    let n = 0;
+    const pay = (pick: () => string) => async () => {
+      const cannon = await autocannon({
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        connections,
+        duration,
+        requests: [
+          {
+            setupRequest: (req) => ({
+              ...req,
+              body: JSON.stringify({ query: PAY, variables: { input: { memberId: pick(), orderRef: `bench-${n}`, amount, idempotencyKey: `bench-${id}-${n++}` } } }),
+            }),
+          },
+        ],
+        verifyBody: (b) => b.includes('"CAPTURED"'),
+      });
+      const failed = cannon.errors + cannon.timeouts + cannon.non2xx + cannon.mismatches;
+      return { perSecond: (cannon.requests.total - failed) / duration, p50: cannon.latency.p50, p99: cannon.latency.p99, total: cannon.requests.total - cannon.mismatches - cannon.non2xx, failed };
+    };
+    const warm = async (pick: () => string) => {
+      if (!warmup) return;
+      await autocannon({
+        url,
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        connections,
+        duration: warmup,
+        requests: [{ setupRequest: (req) => ({ ...req, body: JSON.stringify({ query: PAY, variables: { input: { memberId: pick(), orderRef: `warm-${n}`, amount, idempotencyKey: `warm-${id}-${n++}` } } }) }) }],
+      });
+    };
+
+    const results: Figures[] = [];
+    const hotPick = () => hot;
+    const spreadPick = () => members[Math.floor(Math.random() * members.length)]!;
+    console.log(`Warm-up ${warmup}s, then pay on the hot account for ${duration}s at ${connections} clients...`);
+    await warm(hotPick);
+    const capturedOn = (m: string) => scalar(pool, "SELECT COUNT(*) FROM wallet_payment WHERE member_id = ? AND status = 'CAPTURED'", [m]);
+    const hotPaysBefore = await capturedOn(hot);
+    results.push(await measured(pool, 'pay, one hot account', pay(hotPick)));
+    console.log(`Pay across ${members.length} accounts for ${duration}s...`);
+    await warm(spreadPick);
+    results.push(await measured(pool, `pay, ${members.length} accounts`, pay(spreadPick)));
+
+    // The ceiling: the same MySQL, a bare transaction per payment.
+    await pool.query('CREATE TABLE bench_account (id INT PRIMARY KEY, balance BIGINT NOT NULL) ENGINE=InnoDB');
+    await pool.query('CREATE TABLE bench_ledger (id BIGINT AUTO_INCREMENT PRIMARY KEY, account_id INT NOT NULL, amount BIGINT NOT NULL, created_at DATETIME(3) NOT NULL) ENGINE=InnoDB');
+    await pool.query(`INSERT INTO bench_account (id, balance) VALUES ${Array.from({ length: accounts + 1 }, (_, i) => `(${i}, 1000000000000)`).join(',')}`);
+    await pool.query('CREATE TABLE bench_head (id TINYINT PRIMARY KEY, seq BIGINT NOT NULL) ENGINE=InnoDB');
+    await pool.query('INSERT INTO bench_head VALUES (1, 0)');
+    // withHead: the same transaction plus the wallet's pattern of one global chain-head row locked
+    // after the account and held to the commit, to measure what a single head costs by itself.
+    const bare = (pick: () => number, withHead = false) => async () => {
+      const latencies: number[] = [];
+      let failed = 0;
+      const deadline = Date.now() + duration * 1000;
+      await Promise.all(
+        Array.from({ length: connections }, async () => {
+          const conn = await pool.getConnection();
+          try {
+            while (Date.now() < deadline) {
+              const t = performance.now();
+              const account = pick();
+              await conn.query('BEGIN');
+              const [res] = await conn.query('UPDATE bench_account SET balance = balance - ? WHERE id = ? AND balance >= ?', [amount, account, amount]);
+              if ((res as { affectedRows: number }).affectedRows !== 1) {
+                failed++;
+                await conn.query('ROLLBACK');
+                continue;
+              }
+              if (withHead) await conn.query('SELECT seq FROM bench_head WHERE id = 1 FOR UPDATE');
+              await conn.query('INSERT INTO bench_ledger (account_id, amount, created_at) VALUES (?, ?, NOW(3))', [account, -amount]);
+              if (withHead) await conn.query('UPDATE bench_head SET seq = seq + 1 WHERE id = 1');
+              await conn.query('COMMIT');
+              latencies.push(performance.now() - t);
+            }
+          } finally {
+            conn.release();
+          }
+        }),
+      );
+      latencies.sort((a, b) => a - b);
+      return { perSecond: latencies.length / duration, p50: Math.round(percentile(latencies, 50) * 10) / 10, p99: Math.round(percentile(latencies, 99) * 10) / 10, total: latencies.length, failed };
+    };
+    console.log(`Ceiling: bare UPDATE + INSERT transactions for ${duration}s on one row, on ${accounts} rows, and with a chain-head row...`);
+    results.push(await measured(pool, 'ceiling, bare tx, one row', bare(() => 0)));
+    results.push(await measured(pool, `ceiling, bare tx, ${accounts} rows`, bare(() => 1 + Math.floor(Math.random() * accounts))));
+    results.push(await measured(pool, `bare tx + one chain-head row, ${accounts} rows`, bare(() => 1 + Math.floor(Math.random() * accounts), true)));
+
+    // The money is right after all that.
+    const hotAfter = await balanceOf(hot);
+    const hotPays = await capturedOn(hot);
+    const unfinished = await scalar(pool, "SELECT COUNT(*) FROM wallet_payment WHERE status NOT IN ('CAPTURED', 'FAILED')");
+    const audit = await auditLedger(kit.ds);
+
+    const f = (x: number) => (Math.round(x * 10) / 10).toString();
+    console.log('');
+    console.log('| run | payments/s | p50 ms | p99 ms | ok / failed | node CPU | mysqld CPU | row-lock waits (ms) | statements / payment | commits / payment | event-loop delay p99 ms |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+    for (const r of results) {
+      console.log(
+        `| ${r.name} | ${f(r.perSecond)} | ${f(r.p50)} | ${f(r.p99)} | ${r.total} / ${r.failed} | ${f(r.nodeCpu * 100)}% | ${r.mysqldCpu === null ? '?' : `${f(r.mysqldCpu * 100)}%`} | ${r.lockWaits} (${r.lockWaitMs}) | ${f(r.statementsPerOp)} | ${f(r.commitsPerOp)} | ${f(r.loopDelayP99)} |`,
+      );
+    }
+    const hotOk = hotBefore - hotAfter === hotPays * amount;
+    console.log('');
+    console.log(`hot account: ${hotPays - hotPaysBefore} payments captured in the measured run, ${hotPays} in all; balance moved by exactly ${hotPays} x ${amount} fen: ${hotOk}`);
+    console.log(`unfinished payments: ${unfinished}; walletAudit: ok=${audit.ok}, ${audit.journalsChecked} journals, ${audit.differences.length} differences`);
+    console.log(`\nJSON ${JSON.stringify({ duration, connections, accounts, amount, results })}`);
+    if (!hotOk || !audit.ok || unfinished > 0 || results.some((r) => r.failed)) process.exitCode = 1;
+  } finally {
+    await pool.end().catch(() => undefined);
+    await app.stop().catch(() => undefined);
+    await dropDatabase(mysqlUrl, database).catch(() => undefined);
+    const bus = await Bus.connect({ url: natsUrl, prefix, name: 'bench-cleanup', log: createLogger('bench', 'silent') }).catch(() => null);
+    if (bus) {
+      await bus.deleteStreams().catch(() => undefined);
+      await bus.close();
+    }
+  }
+});
