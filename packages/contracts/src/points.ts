@@ -7,6 +7,7 @@ export const PointsEventType = {
   PointsAdjusted: 'points.adjusted',
   PointsExpired: 'points.expired',
   PointsExpiringSoon: 'points.expiring_soon',
+  PointsRewardRedeemed: 'points.reward_redeemed',
 } as const;
 
 export const pointsEarned = z.object({
@@ -74,11 +75,34 @@ export const pointsExpiringSoon = z.object({
 });
 export type PointsExpiringSoon = z.infer<typeof pointsExpiringSoon>;
 
+/**
+ * A member redeemed points for a catalogue reward (the SPEND entry is committed). For a COUPON reward
+ * marketing issues `quantity` coupons of `couponTemplateId` to the member, once per `redemptionId`;
+ * GIFT and VIRTUAL redemptions are announced too (couponTemplateId null) for whoever tracks them.
+ */
+export const pointsRewardRedeemed = z.object({
+  memberId: id,
+  /** Unique per redemption: the idempotency key for whoever acts on it. */
+  redemptionId: id,
+  rewardId: id,
+  rewardType: z.enum(['COUPON', 'GIFT', 'VIRTUAL']),
+  quantity: z.number().int().positive(),
+  /** Points spent (cost x quantity). */
+  points: z.number().int().positive(),
+  /** The SPEND entry. */
+  entryId: id,
+  /** COUPON only: the coupon to issue. */
+  couponTemplateId: z.string().min(1).nullable(),
+  redeemedAt: isoTime,
+});
+export type PointsRewardRedeemed = z.infer<typeof pointsRewardRedeemed>;
+
 export const pointsEventSchemas = {
   [PointsEventType.PointsEarned]: pointsEarned,
   [PointsEventType.PointsAdjusted]: pointsAdjusted,
   [PointsEventType.PointsExpired]: pointsExpired,
   [PointsEventType.PointsExpiringSoon]: pointsExpiringSoon,
+  [PointsEventType.PointsRewardRedeemed]: pointsRewardRedeemed,
 } as const;
 
 /**

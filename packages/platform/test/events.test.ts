@@ -169,6 +169,48 @@ describe('relay and consumer', () => {
     }
   });
 
+  it('handles subjects in parallel lanes but each subject in stream order, every event once', async () => {
+    await ds.query('CREATE TABLE IF NOT EXISTS applied_order (seq INT AUTO_INCREMENT PRIMARY KEY, subject VARCHAR(40), n INT)');
+    let running = 0;
+    let maxRunning = 0;
+    const consumer = new ConsumerRunner(
+      {
+        name: 'kit-lanes',
+        stream,
+        concurrency: 4,
+        handlers: {
+          'kit.lane': async ({ em }, event) => {
+            maxRunning = Math.max(maxRunning, ++running);
+            await new Promise((r) => setTimeout(r, Math.random() * 5));
+            await em.query('INSERT INTO applied_order (subject, n) VALUES (?, ?)', [event.subject, (event.data as { n: number }).n]);
+            running--;
+          },
+        },
+      },
+      bus,
+      ds,
+      log,
+    );
+    await consumer.start();
+    try {
+      const subjects = Array.from({ length: 10 }, (_, i) => `member-${i}`);
+      for (let n = 0; n < 20; n++) {
+        for (const subject of subjects) {
+          const e = createEnvelope({ type: 'kit.lane', source: 'kit', subject, data: { n } });
+          await bus.js.publish(bus.subject('kit.lane'), encodeEnvelope(e), { msgID: e.id });
+        }
+      }
+      await eventually(async () => expect((await ds.query('SELECT COUNT(*) AS c FROM applied_order'))[0].c).toBe('200'));
+      const rows: Array<{ subject: string; n: number }> = await ds.query('SELECT subject, n FROM applied_order ORDER BY seq');
+      for (const subject of subjects) {
+        expect(rows.filter((r) => r.subject === subject).map((r) => r.n)).toEqual(Array.from({ length: 20 }, (_, n) => n));
+      }
+      expect(maxRunning).toBeGreaterThan(1);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
   it('keeps relaying across a NATS restart: what was written while NATS was down goes out once it is back', async () => {
     const nats = await startNatsServer();
     const ownBus = await Bus.connect({ url: nats.url, prefix, name: 'kit-restart', log });

@@ -53,11 +53,32 @@ export const pointsConfigSchema = serviceConfigSchema(
     RETURN_WINDOW_DAYS: z.coerce.number().int().min(0).max(365).default(0),
     /** How often this replica credits pending points whose window closed, in ms; 0 turns the worker off (runPendingRelease still works). */
     PENDING_RELEASE_INTERVAL_MS: z.coerce.number().int().min(0).max(86_400_000).default(60_000),
+    /** The velocity rules' window, in minutes. */
+    EARN_VELOCITY_WINDOW_MINUTES: z.coerce.number().int().min(1).max(10_080).default(60),
+    /** More earnings than this by one member in the window go to review; 0 turns the rule off. */
+    EARN_VELOCITY_MAX_EVENTS: z.coerce.number().int().min(0).max(1_000_000).default(20),
+    /** More points than this earned by one member in the window go to review; 0 turns the rule off. */
+    EARN_VELOCITY_MAX_POINTS: z.coerce.number().int().min(0).max(1_000_000_000).default(50_000),
+    /** More members than this earning from one device (awardBehaviourPoints deviceId) in the window go to review; 0 = off. */
+    EARN_VELOCITY_MAX_MEMBERS_PER_DEVICE: z.coerce.number().int().min(0).max(1_000_000).default(3),
+    /** More members than this earning from one IP address (awardBehaviourPoints ip) in the window go to review; 0 = off. */
+    EARN_VELOCITY_MAX_MEMBERS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(10),
   },
 );
 
 export type PointsConfig = z.infer<typeof pointsConfigSchema>;
 export const loadPointsConfig = (env?: Record<string, string | undefined>) => loadConfig(pointsConfigSchema, env);
+
+/** The velocity limits the config describes. */
+export function velocityLimitsOf(config: PointsConfig) {
+  return {
+    windowMs: config.EARN_VELOCITY_WINDOW_MINUTES * 60_000,
+    maxEvents: config.EARN_VELOCITY_MAX_EVENTS,
+    maxPoints: config.EARN_VELOCITY_MAX_POINTS,
+    maxMembersPerDevice: config.EARN_VELOCITY_MAX_MEMBERS_PER_DEVICE,
+    maxMembersPerIp: config.EARN_VELOCITY_MAX_MEMBERS_PER_IP,
+  };
+}
 
 /** The expiry policy the config describes. */
 export function expiryPolicyOf(config: PointsConfig): ExpiryPolicy {

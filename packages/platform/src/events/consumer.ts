@@ -26,6 +26,18 @@ export interface ConsumerDefinition {
   maxAttempts?: number;
   /** Delay before attempt n+1 is backoffMs[n-1] (last value repeats). */
   backoffMs?: number[];
+  /**
+   * Events handled at once (default 8). Events about one subject (a member, an order) always go
+   * to the same lane, so they are applied in stream order; different subjects run in parallel.
+   */
+  concurrency?: number;
+}
+
+/** The lane of a subject: a stable hash, so one aggregate's events are never applied out of order. */
+export function laneOf(subject: string, lanes: number): number {
+  let h = 2166136261;
+  for (let i = 0; i < subject.length; i++) h = Math.imul(h ^ subject.charCodeAt(i), 16777619);
+  return (h >>> 0) % lanes;
 }
 
 export const DEFAULT_BACKOFF_MS = [500, 2_000, 5_000, 15_000, 30_000];
@@ -52,6 +64,7 @@ export class ConsumerRunner {
   private loop?: Promise<void>;
   private readonly maxAttempts: number;
   private readonly backoffMs: number[];
+  private readonly concurrency: number;
 
   constructor(
     private readonly def: ConsumerDefinition,
@@ -64,6 +77,7 @@ export class ConsumerRunner {
   ) {
     this.maxAttempts = def.maxAttempts ?? 5;
     this.backoffMs = def.backoffMs ?? DEFAULT_BACKOFF_MS;
+    this.concurrency = Math.max(1, def.concurrency ?? 8);
   }
 
   get durable(): string {
@@ -93,7 +107,7 @@ export class ConsumerRunner {
       while (!this.stopped) {
         try {
           this.messages = await consumer.consume({ max_messages: 64 });
-          for await (const m of this.messages) await this.handle(m);
+          await this.dispatch(this.messages);
         } catch (err) {
           if (this.stopped) break;
           this.log.warn({ err: (err as Error).message, consumer: this.durable }, 'consumer interrupted; resuming');
@@ -109,15 +123,47 @@ export class ConsumerRunner {
     await this.loop;
   }
 
-  private async handle(m: JsMsg): Promise<void> {
-    let event: EventEnvelope;
+  /**
+   * Feeds messages into per-subject lanes. At most `concurrency` x 4 messages are in flight, so a
+   * slow lane holds back the pull instead of buffering without bound.
+   */
+  private async dispatch(messages: AsyncIterable<JsMsg>): Promise<void> {
+    const lanes: Array<Promise<void>> = Array.from({ length: this.concurrency }, () => Promise.resolve());
+    const limit = this.concurrency * 4;
+    let inflight = 0;
+    let wake: (() => void) | undefined;
     try {
-      event = decodeEnvelope(m.data);
-    } catch (err) {
-      await this.deadLetter(m, 'unknown', `malformed envelope: ${(err as Error).message}`);
+      for await (const m of messages) {
+        while (inflight >= limit) await new Promise<void>((r) => (wake = r));
+        let event: EventEnvelope | Error;
+        try {
+          event = decodeEnvelope(m.data);
+        } catch (err) {
+          event = err as Error;
+        }
+        const lane = event instanceof Error ? 0 : laneOf(event.subject, this.concurrency);
+        inflight++;
+        lanes[lane] = lanes[lane]!.then(() => this.handle(m, event))
+          .catch((err: unknown) => this.log.error({ err, consumer: this.durable }, 'event handling failed unexpectedly'))
+          .finally(() => {
+            inflight--;
+            const w = wake;
+            wake = undefined;
+            w?.();
+          });
+      }
+    } finally {
+      await Promise.all(lanes);
+    }
+  }
+
+  private async handle(m: JsMsg, decoded: EventEnvelope | Error): Promise<void> {
+    if (decoded instanceof Error) {
+      await this.deadLetter(m, 'unknown', `malformed envelope: ${decoded.message}`);
       m.term('malformed envelope');
       return;
     }
+    const event = decoded;
     const handler = this.def.handlers[event.type];
     if (!handler) {
       m.ack();

@@ -38,6 +38,8 @@ export const OtherReason = {
   REFUND: 'REFUND',
   /** The wallet refunded a payment made with points: a RESTORE of a captured hold. */
   PAYMENT_REFUND: 'PAYMENT_REFUND',
+  /** The member spent points on a catalogue reward (SPEND, reference = the redemption id). */
+  REDEMPTION: 'REDEMPTION',
 } as const;
 
 /**

@@ -1,4 +1,4 @@
-import { IdempotencyKeyEntity } from '@membergraph/platform';
+import { AuditEntryEntity, IdempotencyKeyEntity } from '@membergraph/platform';
 import { EarnRulesEntity } from './earn-rules.entity';
 import { MemberStatusEntity } from './member-status.entity';
 import { MemberTierEntity } from './member-tier.entity';
@@ -13,5 +13,9 @@ import { PointsAwardEntity } from './points-award.entity';
 import { PointsCheckInEntity } from './points-check-in.entity';
 import { PointsPendingEntity } from './points-pending.entity';
 import { PointsExpiryReminderEntity } from './points-expiry-reminder.entity';
+import { PointsRewardEntity } from './points-reward.entity';
+import { PointsRedemptionEntity } from './points-redemption.entity';
+import { PointsReviewEntity } from './points-review.entity';
+import { PointsEarnSignalEntity } from './points-earn-signal.entity';
 
-export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, PointsHoldRefundEntity, PointsAwardEntity, PointsCheckInEntity, PointsPendingEntity, PointsExpiryReminderEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, IdempotencyKeyEntity];
+export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, PointsHoldRefundEntity, PointsAwardEntity, PointsCheckInEntity, PointsPendingEntity, PointsExpiryReminderEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, PointsRewardEntity, PointsRedemptionEntity, PointsReviewEntity, PointsEarnSignalEntity, IdempotencyKeyEntity, AuditEntryEntity];

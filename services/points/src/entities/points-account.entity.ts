@@ -14,6 +14,8 @@ export interface PointsAccountRow {
   /** Sum of EARN entries only: what the member was ever given. */
   lifetimeEarned: number;
   updatedAt: Date;
+  /** When `member.erased` anonymised the account (totals kept); null otherwise. */
+  erasedAt?: Date | null;
 }
 
 export const PointsAccountEntity = new EntitySchema<PointsAccountRow>({
@@ -25,5 +27,6 @@ export const PointsAccountEntity = new EntitySchema<PointsAccountRow>({
     lifetimeEarned: { name: 'lifetime_earned', type: 'bigint', default: 0, transformer: bigintColumn },
     held: { type: 'bigint', default: 0, transformer: bigintColumn },
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
+    erasedAt: { name: 'erased_at', type: 'datetime', precision: 3, nullable: true },
   },
 });

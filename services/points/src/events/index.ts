@@ -7,8 +7,9 @@ import { orderRefundedHandler } from './handlers/order-refunded.handler';
 import { memberTierChangedHandler } from './handlers/member-tier-changed.handler';
 import { memberStatusChangedHandler } from './handlers/member-status-changed.handler';
 import { memberProfileCompletedHandler } from './handlers/member-profile-completed.handler';
+import { memberErasedHandler } from './handlers/member-erased.handler';
 
-/** What the points service listens to on the member stream: registrations, orders and refunds, tier and status changes, profile completion. */
+/** What the points service listens to on the member stream: registrations, orders and refunds, tier and status changes, profile completion, erasure. */
 export function pointsConsumers(kit: ServiceKit<PointsConfig>): ConsumerDefinition[] {
   return [
     {
@@ -21,6 +22,7 @@ export function pointsConsumers(kit: ServiceKit<PointsConfig>): ConsumerDefiniti
         [EventType.MemberTierChanged]: memberTierChangedHandler(),
         [EventType.MemberStatusChanged]: memberStatusChangedHandler(),
         [EventType.MemberProfileCompleted]: memberProfileCompletedHandler(kit),
+        [EventType.MemberErased]: memberErasedHandler(),
       },
     },
   ];

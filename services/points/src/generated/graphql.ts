@@ -5,6 +5,9 @@ import type { MemberRef, PointsAccountRef, Ctx } from '../resolvers/context';
 import type { PointsEntryRow } from '../entities/points-entry.entity';
 import type { EarnRulesView } from '../services/earn-rules.service';
 import type { PointsHoldRow } from '../entities/points-hold.entity';
+import type { PointsRewardRow } from '../entities/points-reward.entity';
+import type { PointsRedemptionRow } from '../entities/points-redemption.entity';
+import type { PointsReviewRow } from '../entities/points-review.entity';
 export type Maybe<T> = T | null;
 export type InputMaybe<T> = Maybe<T>;
 export type Omit<T, K extends keyof T> = Pick<T, Exclude<keyof T, K>>;
@@ -36,6 +39,10 @@ export type AdjustPointsInput = {
 
 /** A behaviour to reward. */
 export type AwardBehaviourPointsInput = {
+  /** The member's device id as the integration knows it (up to 64 characters), for the velocity rules. */
+  deviceId?: InputMaybe<Scalars['String']['input']>;
+  /** The member's IP address as the integration saw it, for the velocity rules. */
+  ip?: InputMaybe<Scalars['String']['input']>;
   /** The member who did it. */
   memberId: Scalars['ID']['input'];
   /** The integration's id of the review or share (1-100 characters): the idempotency key. */
@@ -63,6 +70,8 @@ export type BehaviourAward = {
   reference: Maybe<Scalars['String']['output']>;
   /** Points the rule offers. */
   requested: Scalars['Int']['output'];
+  /** Set when a velocity rule put the earning on hold for review: nothing is credited until it is approved. */
+  reviewId: Maybe<Scalars['ID']['output']>;
   /** The rule (REVIEW, SHARE, PROFILE_COMPLETED). */
   rule: Scalars['String']['output'];
 };
@@ -89,6 +98,38 @@ export type CheckIn = {
   requested: Scalars['Int']['output'];
   /** Consecutive days checked in, this one included. */
   streak: Scalars['Int']['output'];
+};
+
+/** A reward to add. */
+export type CreateRewardInput = {
+  /** Points per unit (1-10,000,000). */
+  cost: Scalars['Int']['input'];
+  /** Required for COUPON (and only for it): the coupon marketing issues (up to 64 characters). */
+  couponTemplateId?: InputMaybe<Scalars['String']['input']>;
+  /** Longer description (up to 255 characters). */
+  description?: InputMaybe<Scalars['String']['input']>;
+  /** Name shown to members (1-64 characters). */
+  name: Scalars['String']['input'];
+  /** Units one member may redeem in all (1-10,000); left out = no limit. */
+  perMemberLimit?: InputMaybe<Scalars['Int']['input']>;
+  /** Units available (0-10,000,000). */
+  stock: Scalars['Int']['input'];
+  /** Upper-case tier codes that may redeem it (1-10); left out = every tier. */
+  tiers?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** What it gives. */
+  type: RewardType;
+  /** First instant it can be redeemed. */
+  validFrom?: InputMaybe<Scalars['DateTime']['input']>;
+  /** Instant from which it can no longer be redeemed (after validFrom). */
+  validUntil?: InputMaybe<Scalars['DateTime']['input']>;
+};
+
+/** A decision on a review. */
+export type DecidePointsReviewInput = {
+  /** Why (up to 255 characters); kept on the review and in the audit log. */
+  note?: InputMaybe<Scalars['String']['input']>;
+  /** The review. */
+  reviewId: Scalars['ID']['input'];
 };
 
 /** A points promotion. Every condition given must hold on the order's day (tenant time zone); one left out matches every day. */
@@ -211,6 +252,8 @@ export type Mutation = {
    * input under the key is CONFLICT. SUPPORT or ADMIN.
    */
   adjustPoints: PointsEntry;
+  /** Grants an earning held for review (an EARN entry under its own key; an order's parked refunds then apply). Once; FORBIDDEN if the member may no longer earn. ADMIN or SUPPORT; audited. */
+  approvePointsReview: PointsReview;
   /**
    * Points for a review, a share or a completed profile, reported by an integration: once per type and
    * reference (PROFILE_COMPLETED once per member), under the daily caps. The same reference for another
@@ -229,6 +272,8 @@ export type Mutation = {
    * then it starts over), under the daily caps. FORBIDDEN for a FROZEN, BLACKLISTED or ERASED member.
    */
   checkIn: CheckIn;
+  /** Adds a reward to the catalogue. ADMIN or OPERATOR; audited. */
+  createReward: Reward;
   /**
    * Reserves points for a checkout, FIFO from the lots; they stay in the balance but leave `available`
    * until the hold is captured, released or expires (after ttlSeconds, default config HOLD_TTL_SECONDS).
@@ -237,6 +282,17 @@ export type Mutation = {
    * An INTEGRATION client with scope points:hold, or ADMIN.
    */
   holdPoints: PointsHold;
+  /**
+   * The signed-in member spends cost x quantity points on a reward, FIFO from their lots. Stock and the
+   * per-member limit are checked under the reward's row lock, so it is never oversold. VIRTUAL is granted
+   * at once, GIFT waits for fulfilment, COUPON asks marketing to issue it (points.reward_redeemed).
+   * NOT_FOUND, FORBIDDEN (blocked member, tier not allowed), CONFLICT (extensions.reason NOT_AVAILABLE,
+   * OUT_OF_STOCK or MEMBER_LIMIT), INSUFFICIENT_FUNDS. Same idempotencyKey + same input returns the first
+   * redemption; another input is CONFLICT. Member token.
+   */
+  redeemReward: Redemption;
+  /** Drops an earning held for review: nothing is credited. Once. ADMIN or SUPPORT; audited. */
+  rejectPointsReview: PointsReview;
   /**
    * Gives a hold's points back to the lots they came from, with their original expiry. Releasing a
    * released or expired hold returns it again; a captured hold is CONFLICT. Same callers as capture.
@@ -264,11 +320,18 @@ export type Mutation = {
   runPointsExpiry: PointsExpiryRun;
   /** Replaces the earning rules; they apply to orders completed from now on. ADMIN or OPERATOR. */
   updateEarnRules: EarnRules;
+  /** Moves a GIFT redemption's fulfilment forward (PENDING -> SHIPPED -> DELIVERED); the same status again returns it. OPERATOR or ADMIN; audited. */
+  updateRedemptionFulfilment: Redemption;
 };
 
 
 export type MutationAdjustPointsArgs = {
   input: AdjustPointsInput;
+};
+
+
+export type MutationApprovePointsReviewArgs = {
+  input: DecidePointsReviewInput;
 };
 
 
@@ -282,8 +345,23 @@ export type MutationCapturePointsHoldArgs = {
 };
 
 
+export type MutationCreateRewardArgs = {
+  input: CreateRewardInput;
+};
+
+
 export type MutationHoldPointsArgs = {
   input: HoldPointsInput;
+};
+
+
+export type MutationRedeemRewardArgs = {
+  input: RedeemRewardInput;
+};
+
+
+export type MutationRejectPointsReviewArgs = {
+  input: DecidePointsReviewInput;
 };
 
 
@@ -314,6 +392,11 @@ export type MutationRunPointsExpiryArgs = {
 
 export type MutationUpdateEarnRulesArgs = {
   input: EarnRulesInput;
+};
+
+
+export type MutationUpdateRedemptionFulfilmentArgs = {
+  input: UpdateRedemptionFulfilmentInput;
 };
 
 /** Relay page information. */
@@ -347,6 +430,8 @@ export type PointsAccount = {
   available: Scalars['Int']['output'];
   /** The sum of all ledger entries: points owned, those on hold for a checkout included; negative in debt. */
   balance: Scalars['Int']['output'];
+  /** When the member was erased (the account keeps its totals); null otherwise. */
+  erasedAt: Maybe<Scalars['DateTime']['output']>;
   /** Points that will expire within `days` days (1-366), per expiry instant, soonest first. */
   expiringSoon: Array<ExpiringPoints>;
   /** Points reserved by open checkout holds (part of the balance, not available). */
@@ -534,19 +619,180 @@ export type PointsHoldStatus =
   /** Given back on request. */
   | 'RELEASED';
 
+/** An earning held for review. */
+export type PointsReview = {
+  __typename?: 'PointsReview';
+  /** When it was held. */
+  createdAt: Scalars['DateTime']['output'];
+  /** When. */
+  decidedAt: Maybe<Scalars['DateTime']['output']>;
+  /** Who decided. */
+  decidedBy: Maybe<Scalars['String']['output']>;
+  /** The figures that broke the rule. */
+  detail: Scalars['String']['output'];
+  /** When it was earned. */
+  earnedAt: Scalars['DateTime']['output'];
+  /** The EARN entry written on approval. */
+  entryId: Maybe<Scalars['ID']['output']>;
+  /** Which rule held it. */
+  flaggedBy: VelocityRule;
+  /** Sortable unique id. */
+  id: Scalars['ID']['output'];
+  /** The member who would earn. */
+  memberId: Scalars['ID']['output'];
+  /** The reviewer's note. */
+  note: Maybe<Scalars['String']['output']>;
+  /** Points it would credit (after the daily caps). */
+  points: Scalars['Int']['output'];
+  /** The order id, day or integration reference. */
+  reference: Maybe<Scalars['String']['output']>;
+  /** The earning rule (ORDER, CHECK_IN, REVIEW, SHARE, PROFILE_COMPLETED). */
+  rule: Scalars['String']['output'];
+  /** Where it stands. */
+  status: PointsReviewStatus;
+};
+
+/** A page of reviews. */
+export type PointsReviewConnection = {
+  __typename?: 'PointsReviewConnection';
+  /** The reviews on this page. */
+  edges: Array<PointsReviewEdge>;
+  /** Where the page ends and whether more follow. */
+  pageInfo: PageInfo;
+};
+
+/** A review and its cursor. */
+export type PointsReviewEdge = {
+  __typename?: 'PointsReviewEdge';
+  /** Opaque cursor. */
+  cursor: Scalars['String']['output'];
+  /** The review. */
+  node: PointsReview;
+};
+
+/** Where a review stands; decided once. */
+export type PointsReviewStatus =
+  /** Granted: the EARN entry was written. */
+  | 'APPROVED'
+  /** Waiting for ADMIN or SUPPORT. */
+  | 'PENDING'
+  /** Dropped: nothing was credited. */
+  | 'REJECTED';
+
 export type Query = {
   __typename?: 'Query';
   /** The earning rules in force (the config's defaults until first saved). ADMIN or OPERATOR. */
   earnRules: EarnRules;
   /** Checks the ledger's invariants over every points account. ADMIN or FINANCE. */
   pointsAudit: PointsAudit;
+  /** Earnings a velocity rule put on hold, newest first; only those of `status` when given. ADMIN or SUPPORT. */
+  pointsReviews: PointsReviewConnection;
+  /** The reward catalogue: every reward for staff; for a member, those redeemable now at their tier. Any signed-in caller. */
+  rewards: Array<Reward>;
 };
+
+
+export type QueryPointsReviewsArgs = {
+  after?: InputMaybe<Scalars['String']['input']>;
+  first?: InputMaybe<Scalars['Int']['input']>;
+  status?: InputMaybe<PointsReviewStatus>;
+};
+
+/** A redemption to make. */
+export type RedeemRewardInput = {
+  /** The member's key for this redemption (1-100 printable ASCII characters). */
+  idempotencyKey: Scalars['String']['input'];
+  /** Units (1-100). */
+  quantity: Scalars['Int']['input'];
+  /** The reward. */
+  rewardId: Scalars['ID']['input'];
+};
+
+/** Points spent on a reward. */
+export type Redemption = {
+  __typename?: 'Redemption';
+  /** When it was redeemed. */
+  createdAt: Scalars['DateTime']['output'];
+  /** The SPEND entry. */
+  entryId: Scalars['ID']['output'];
+  /** Sortable unique id (the SPEND entry's reference). */
+  id: Scalars['ID']['output'];
+  /** The member. */
+  memberId: Scalars['ID']['output'];
+  /** The operator's note on the last fulfilment step. */
+  note: Maybe<Scalars['String']['output']>;
+  /** Points spent. */
+  points: Scalars['Int']['output'];
+  /** Units. */
+  quantity: Scalars['Int']['output'];
+  /** The reward. */
+  rewardId: Scalars['ID']['output'];
+  /** The reward's type. */
+  rewardType: RewardType;
+  /** Where it stands. */
+  status: RedemptionStatus;
+  /** When it last changed. */
+  updatedAt: Scalars['DateTime']['output'];
+};
+
+/** Where a redemption stands. */
+export type RedemptionStatus =
+  /** COUPON: marketing was asked to issue it. */
+  | 'COUPON_REQUESTED'
+  /** GIFT: received. */
+  | 'DELIVERED'
+  /** VIRTUAL: granted at once. */
+  | 'GRANTED'
+  /** GIFT: waiting to be shipped or handed over. */
+  | 'PENDING'
+  /** GIFT: on its way. */
+  | 'SHIPPED';
 
 /** The hold to capture or release. */
 export type ResolvePointsHoldInput = {
   /** The hold's id. */
   holdId: Scalars['ID']['input'];
 };
+
+/** A catalogue reward. */
+export type Reward = {
+  __typename?: 'Reward';
+  /** Points per unit. */
+  cost: Scalars['Int']['output'];
+  /** COUPON only: the coupon marketing issues. */
+  couponTemplateId: Maybe<Scalars['String']['output']>;
+  /** When it was added. */
+  createdAt: Scalars['DateTime']['output'];
+  /** Longer description. */
+  description: Maybe<Scalars['String']['output']>;
+  /** Sortable unique id. */
+  id: Scalars['ID']['output'];
+  /** Name shown to members. */
+  name: Scalars['String']['output'];
+  /** Units one member may redeem in all; null = no limit. */
+  perMemberLimit: Maybe<Scalars['Int']['output']>;
+  /** Units redeemed so far. */
+  redeemed: Scalars['Int']['output'];
+  /** Units left. */
+  stock: Scalars['Int']['output'];
+  /** Tiers that may redeem it; null = every tier. */
+  tiers: Maybe<Array<Scalars['String']['output']>>;
+  /** What it gives. */
+  type: RewardType;
+  /** First instant it can be redeemed; null = already. */
+  validFrom: Maybe<Scalars['DateTime']['output']>;
+  /** Instant from which it can no longer be redeemed; null = no end. */
+  validUntil: Maybe<Scalars['DateTime']['output']>;
+};
+
+/** What a reward gives. */
+export type RewardType =
+  /** A coupon marketing issues to the member (points.reward_redeemed). */
+  | 'COUPON'
+  /** A physical gift, fulfilled by staff. */
+  | 'GIFT'
+  /** A virtual benefit, granted at once. */
+  | 'VIRTUAL';
 
 /** A tier's earning multiplier. */
 export type TierMultiplier = {
@@ -564,6 +810,27 @@ export type TierMultiplierInput = {
   /** Upper-case tier name, up to 16 characters. */
   tier: Scalars['String']['input'];
 };
+
+/** A fulfilment step of a GIFT redemption. */
+export type UpdateRedemptionFulfilmentInput = {
+  /** Carrier, tracking number... (up to 255 characters). */
+  note?: InputMaybe<Scalars['String']['input']>;
+  /** The redemption. */
+  redemptionId: Scalars['ID']['input'];
+  /** SHIPPED or DELIVERED. */
+  status: RedemptionStatus;
+};
+
+/** The velocity rule that held an earning. */
+export type VelocityRule =
+  /** Too many members earning from one device in the window. */
+  | 'DEVICE'
+  /** Too many earnings by one member in the window. */
+  | 'EARN_COUNT'
+  /** Too many points earned by one member in the window. */
+  | 'EARN_POINTS'
+  /** Too many members earning from one IP address in the window. */
+  | 'IP';
 
 export type Link__Purpose =
   | 'EXECUTION'
@@ -670,7 +937,9 @@ export type ResolversTypes = {
   BehaviourAward: ResolverTypeWrapper<BehaviourAward>;
   BehaviourType: BehaviourType;
   CheckIn: ResolverTypeWrapper<CheckIn>;
+  CreateRewardInput: CreateRewardInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  DecidePointsReviewInput: DecidePointsReviewInput;
   EarnPromotion: ResolverTypeWrapper<EarnPromotion>;
   EarnPromotionInput: EarnPromotionInput;
   EarnRules: ResolverTypeWrapper<EarnRulesView>;
@@ -694,10 +963,21 @@ export type ResolversTypes = {
   PointsHold: ResolverTypeWrapper<PointsHoldRow>;
   PointsHoldExpiryRun: ResolverTypeWrapper<PointsHoldExpiryRun>;
   PointsHoldStatus: PointsHoldStatus;
+  PointsReview: ResolverTypeWrapper<PointsReviewRow>;
+  PointsReviewConnection: ResolverTypeWrapper<Omit<PointsReviewConnection, 'edges'> & { edges: Array<ResolversTypes['PointsReviewEdge']> }>;
+  PointsReviewEdge: ResolverTypeWrapper<Omit<PointsReviewEdge, 'node'> & { node: ResolversTypes['PointsReview'] }>;
+  PointsReviewStatus: PointsReviewStatus;
   Query: ResolverTypeWrapper<Record<PropertyKey, never>>;
+  RedeemRewardInput: RedeemRewardInput;
+  Redemption: ResolverTypeWrapper<PointsRedemptionRow>;
+  RedemptionStatus: RedemptionStatus;
   ResolvePointsHoldInput: ResolvePointsHoldInput;
+  Reward: ResolverTypeWrapper<PointsRewardRow>;
+  RewardType: RewardType;
   TierMultiplier: ResolverTypeWrapper<TierMultiplier>;
   TierMultiplierInput: TierMultiplierInput;
+  UpdateRedemptionFulfilmentInput: UpdateRedemptionFulfilmentInput;
+  VelocityRule: VelocityRule;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
@@ -713,7 +993,9 @@ export type ResolversParentTypes = {
   AwardBehaviourPointsInput: AwardBehaviourPointsInput;
   BehaviourAward: BehaviourAward;
   CheckIn: CheckIn;
+  CreateRewardInput: CreateRewardInput;
   DateTime: Scalars['DateTime']['output'];
+  DecidePointsReviewInput: DecidePointsReviewInput;
   EarnPromotion: EarnPromotion;
   EarnPromotionInput: EarnPromotionInput;
   EarnRules: EarnRulesView;
@@ -734,10 +1016,17 @@ export type ResolversParentTypes = {
   PointsExpiryRun: PointsExpiryRun;
   PointsHold: PointsHoldRow;
   PointsHoldExpiryRun: PointsHoldExpiryRun;
+  PointsReview: PointsReviewRow;
+  PointsReviewConnection: Omit<PointsReviewConnection, 'edges'> & { edges: Array<ResolversParentTypes['PointsReviewEdge']> };
+  PointsReviewEdge: Omit<PointsReviewEdge, 'node'> & { node: ResolversParentTypes['PointsReview'] };
   Query: Record<PropertyKey, never>;
+  RedeemRewardInput: RedeemRewardInput;
+  Redemption: PointsRedemptionRow;
   ResolvePointsHoldInput: ResolvePointsHoldInput;
+  Reward: PointsRewardRow;
   TierMultiplier: TierMultiplier;
   TierMultiplierInput: TierMultiplierInput;
+  UpdateRedemptionFulfilmentInput: UpdateRedemptionFulfilmentInput;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -766,6 +1055,7 @@ export type BehaviourAwardResolvers<ContextType = Ctx, ParentType extends Resolv
   memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   requested?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reviewId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
   rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
@@ -821,16 +1111,21 @@ export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParen
 
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
   adjustPoints?: Resolver<ResolversTypes['PointsEntry'], ParentType, ContextType, RequireFields<MutationAdjustPointsArgs, 'input'>>;
+  approvePointsReview?: Resolver<ResolversTypes['PointsReview'], ParentType, ContextType, RequireFields<MutationApprovePointsReviewArgs, 'input'>>;
   awardBehaviourPoints?: Resolver<ResolversTypes['BehaviourAward'], ParentType, ContextType, RequireFields<MutationAwardBehaviourPointsArgs, 'input'>>;
   capturePointsHold?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationCapturePointsHoldArgs, 'input'>>;
   checkIn?: Resolver<ResolversTypes['CheckIn'], ParentType, ContextType>;
+  createReward?: Resolver<ResolversTypes['Reward'], ParentType, ContextType, RequireFields<MutationCreateRewardArgs, 'input'>>;
   holdPoints?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationHoldPointsArgs, 'input'>>;
+  redeemReward?: Resolver<ResolversTypes['Redemption'], ParentType, ContextType, RequireFields<MutationRedeemRewardArgs, 'input'>>;
+  rejectPointsReview?: Resolver<ResolversTypes['PointsReview'], ParentType, ContextType, RequireFields<MutationRejectPointsReviewArgs, 'input'>>;
   releasePointsHold?: Resolver<ResolversTypes['PointsHold'], ParentType, ContextType, RequireFields<MutationReleasePointsHoldArgs, 'input'>>;
   runExpiryReminders?: Resolver<ResolversTypes['ExpiryReminderRun'], ParentType, ContextType, RequireFields<MutationRunExpiryRemindersArgs, 'asOf'>>;
   runHoldExpiry?: Resolver<ResolversTypes['PointsHoldExpiryRun'], ParentType, ContextType, RequireFields<MutationRunHoldExpiryArgs, 'asOf'>>;
   runPendingRelease?: Resolver<ResolversTypes['PendingReleaseRun'], ParentType, ContextType, RequireFields<MutationRunPendingReleaseArgs, 'asOf'>>;
   runPointsExpiry?: Resolver<ResolversTypes['PointsExpiryRun'], ParentType, ContextType, RequireFields<MutationRunPointsExpiryArgs, 'asOf'>>;
   updateEarnRules?: Resolver<ResolversTypes['EarnRules'], ParentType, ContextType, RequireFields<MutationUpdateEarnRulesArgs, 'input'>>;
+  updateRedemptionFulfilment?: Resolver<ResolversTypes['Redemption'], ParentType, ContextType, RequireFields<MutationUpdateRedemptionFulfilmentArgs, 'input'>>;
 };
 
 export type PageInfoResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PageInfo'] = ResolversParentTypes['PageInfo']> = {
@@ -849,6 +1144,7 @@ export type PendingReleaseRunResolvers<ContextType = Ctx, ParentType extends Res
 export type PointsAccountResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsAccount'] = ResolversParentTypes['PointsAccount']> = {
   available?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   balance?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  erasedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   expiringSoon?: Resolver<Array<ResolversTypes['ExpiringPoints']>, ParentType, ContextType, RequireFields<PointsAccountExpiringSoonArgs, 'days'>>;
   held?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   history?: Resolver<ResolversTypes['PointsEntryConnection'], ParentType, ContextType, RequireFields<PointsAccountHistoryArgs, 'first'>>;
@@ -917,9 +1213,68 @@ export type PointsHoldExpiryRunResolvers<ContextType = Ctx, ParentType extends R
   runId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
 };
 
+export type PointsReviewResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsReview'] = ResolversParentTypes['PointsReview']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  decidedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  decidedBy?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  detail?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  earnedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  entryId?: Resolver<Maybe<ResolversTypes['ID']>, ParentType, ContextType>;
+  flaggedBy?: Resolver<ResolversTypes['VelocityRule'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  reference?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['PointsReviewStatus'], ParentType, ContextType>;
+};
+
+export type PointsReviewConnectionResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsReviewConnection'] = ResolversParentTypes['PointsReviewConnection']> = {
+  edges?: Resolver<Array<ResolversTypes['PointsReviewEdge']>, ParentType, ContextType>;
+  pageInfo?: Resolver<ResolversTypes['PageInfo'], ParentType, ContextType>;
+};
+
+export type PointsReviewEdgeResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['PointsReviewEdge'] = ResolversParentTypes['PointsReviewEdge']> = {
+  cursor?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  node?: Resolver<ResolversTypes['PointsReview'], ParentType, ContextType>;
+};
+
 export type QueryResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Query'] = ResolversParentTypes['Query']> = {
   earnRules?: Resolver<ResolversTypes['EarnRules'], ParentType, ContextType>;
   pointsAudit?: Resolver<ResolversTypes['PointsAudit'], ParentType, ContextType>;
+  pointsReviews?: Resolver<ResolversTypes['PointsReviewConnection'], ParentType, ContextType, RequireFields<QueryPointsReviewsArgs, 'first'>>;
+  rewards?: Resolver<Array<ResolversTypes['Reward']>, ParentType, ContextType>;
+};
+
+export type RedemptionResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Redemption'] = ResolversParentTypes['Redemption']> = {
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  entryId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  note?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  points?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  quantity?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  rewardId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  rewardType?: Resolver<ResolversTypes['RewardType'], ParentType, ContextType>;
+  status?: Resolver<ResolversTypes['RedemptionStatus'], ParentType, ContextType>;
+  updatedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
+
+export type RewardResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Reward'] = ResolversParentTypes['Reward']> = {
+  cost?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  couponTemplateId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  description?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  perMemberLimit?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
+  redeemed?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  stock?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  tiers?: Resolver<Maybe<Array<ResolversTypes['String']>>, ParentType, ContextType>;
+  type?: Resolver<ResolversTypes['RewardType'], ParentType, ContextType>;
+  validFrom?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  validUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
 export type TierMultiplierResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TierMultiplier'] = ResolversParentTypes['TierMultiplier']> = {
@@ -956,7 +1311,12 @@ export type Resolvers<ContextType = Ctx> = {
   PointsExpiryRun?: PointsExpiryRunResolvers<ContextType>;
   PointsHold?: PointsHoldResolvers<ContextType>;
   PointsHoldExpiryRun?: PointsHoldExpiryRunResolvers<ContextType>;
+  PointsReview?: PointsReviewResolvers<ContextType>;
+  PointsReviewConnection?: PointsReviewConnectionResolvers<ContextType>;
+  PointsReviewEdge?: PointsReviewEdgeResolvers<ContextType>;
   Query?: QueryResolvers<ContextType>;
+  Redemption?: RedemptionResolvers<ContextType>;
+  Reward?: RewardResolvers<ContextType>;
   TierMultiplier?: TierMultiplierResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

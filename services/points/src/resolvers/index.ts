@@ -10,6 +10,8 @@ import { awardBehaviourPoints, checkIn } from '../services/points-behaviour.serv
 import { pendingPoints, runPendingRelease } from '../services/points-pending.service';
 import { runExpiryReminders } from '../services/points-reminder.service';
 import { captureHold, holdPoints, releaseHold, runHoldExpiry, type HoldCaller } from '../services/points-hold.service';
+import { createReward, listRewards, redeemReward, tiersOf, updateFulfilment } from '../services/points-reward.service';
+import { approveReview, rejectReview, reviewsPage } from '../services/points-review.service';
 
 const MANAGE_RULES = { roles: [Role.OPERATOR] };
 const ADJUST = { roles: [Role.SUPPORT] };
@@ -18,6 +20,10 @@ const AUDIT = { roles: [Role.FINANCE] };
 const HOLD = { scopes: ['points:hold'] };
 /** Behaviour points reported by integrations (reviews, shares), and ADMIN. */
 const AWARD = { scopes: ['points:award'] };
+/** The catalogue and gift fulfilment: OPERATOR, and ADMIN. */
+const CATALOGUE = { roles: [Role.OPERATOR] };
+/** Earnings held by the velocity rules: SUPPORT, and ADMIN. */
+const REVIEW = { roles: [Role.SUPPORT] };
 
 /** A GraphQL caller resolves only its own holds, unless ADMIN. */
 const holdCaller = (p: Principal): HoldCaller => ({ id: p.sub, anyHold: p.roles.includes(Role.ADMIN) });
@@ -32,6 +38,14 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
       pointsAudit: (_, __, ctx) => {
         requirePermission(ctx, AUDIT);
         return auditPoints(kit.ds.manager);
+      },
+      rewards: (_, __, ctx) => {
+        const principal = requireAuth(ctx);
+        return listRewards(kit.ds.manager, principal.kind === 'member' ? { memberId: principal.sub } : 'staff');
+      },
+      pointsReviews: (_, args, ctx) => {
+        requirePermission(ctx, REVIEW);
+        return reviewsPage(kit.ds.manager, args);
       },
     },
     Mutation: {
@@ -82,6 +96,30 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
         requirePermission(ctx, ADMIN_ONLY);
         return runExpiryReminders(kit, asOf);
       },
+      createReward: (_, { input }, ctx) => {
+        const operator = requirePermission(ctx, CATALOGUE);
+        return kit.uow((em) => createReward(em, operator.sub, input));
+      },
+      redeemReward: (_, { input }, ctx) => {
+        const principal = requireAuth(ctx);
+        if (principal.kind !== 'member') throw forbidden('Only a member redeems rewards');
+        return kit.uow((em) => redeemReward(kit, em, principal.sub, input));
+      },
+      updateRedemptionFulfilment: (_, { input }, ctx) => {
+        const operator = requirePermission(ctx, CATALOGUE);
+        return kit.uow((em) => updateFulfilment(em, operator.sub, input));
+      },
+      approvePointsReview: (_, { input }, ctx) => {
+        const operator = requirePermission(ctx, REVIEW);
+        return kit.uow((em) => approveReview(kit, em, operator.sub, input));
+      },
+      rejectPointsReview: (_, { input }, ctx) => {
+        const operator = requirePermission(ctx, REVIEW);
+        return kit.uow((em) => rejectReview(kit, em, operator.sub, input));
+      },
+    },
+    Reward: {
+      tiers: (reward) => tiersOf(reward),
     },
     Member: {
       // The reference carries only the id; `points` checks who is asking before anything is read.
@@ -107,6 +145,7 @@ export function pointsResolvers(kit: ServiceKit<PointsConfig>): Resolvers {
         return expiringSoon(kit.ds.manager, account.memberId, new Date(), n);
       },
       history: (account, args) => historyPage(kit.ds.manager, account.memberId, args),
+      erasedAt: async (account, _, ctx) => (await ctx.loaders.account.load(account.memberId))?.erasedAt ?? null,
     },
     PointsEntry: {
       // Staff ids are for staff: a member reading their own history does not see who adjusted it.

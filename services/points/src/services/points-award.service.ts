@@ -6,6 +6,8 @@ import { PointsPendingEntity } from '../entities/points-pending.entity';
 import { applyDailyCaps, businessDay, cappedNote, type CappedRule } from '../domain/behaviour';
 import type { EarnReason } from '../domain/ledger';
 import { earnPoints, lockAccount } from './points-ledger.service';
+import type { PointsReviewRow } from '../entities/points-review.entity';
+import { screenEarning, type EarnOrigin } from './points-review.service';
 
 export interface AwardInput {
   memberId: string;
@@ -19,19 +21,24 @@ export interface AwardInput {
   earnedAt?: Date;
   /** Set (an order inside its return window): the granted points go PENDING until then instead of being credited. */
   pendingUntil?: { orderId: string; releaseAt: Date } | null;
+  /** The device and IP the integration reported, for the velocity rules. */
+  origin?: EarnOrigin;
 }
 
 export interface AwardResult {
   award: PointsAwardRow;
   /** True when the key was already awarded: nothing changed. */
   replayed: boolean;
+  /** Set when a velocity rule put the earning on hold: nothing was credited (or made pending). */
+  review?: PointsReviewRow | null;
 }
 
 /**
  * An earning under the member's daily caps (POINTS_DAILY_CAPS, per rule and TOTAL, in the tenant
  * business day), once per key: what goes over a cap is not granted, and both the award row and the
  * EARN entry's note say what was asked and what was granted. Nothing granted = no entry (the ledger
- * has no zero entries), only the award row. Call inside the unit of work; locks the account.
+ * has no zero entries), only the award row. An earning a velocity rule flags is held for review
+ * instead (`review`; nothing credited). Call inside the unit of work; locks the account.
  */
 export async function awardCapped(kit: ServiceKit<PointsConfig>, em: EntityManager, input: AwardInput): Promise<AwardResult> {
   const now = new Date();
@@ -59,7 +66,23 @@ export async function awardCapped(kit: ServiceKit<PointsConfig>, em: EntityManag
     entryId: null,
     createdAt: now,
   };
-  if (decision.granted > 0 && input.pendingUntil) {
+  // Velocity rules see every earning that would grant something; a flagged one waits for a reviewer.
+  const review =
+    decision.granted > 0
+      ? await screenEarning(kit, em, {
+          key: input.key,
+          memberId: input.memberId,
+          rule: input.rule,
+          reason: input.reason,
+          reference: input.reference,
+          points: decision.granted,
+          earnedAt: input.earnedAt ?? now,
+          ...input.origin,
+        })
+      : null;
+  if (review) {
+    // Approval credits it at once (an order's return window is not waited for again).
+  } else if (decision.granted > 0 && input.pendingUntil) {
     try {
       await em.getRepository(PointsPendingEntity).insert({
         orderId: input.pendingUntil.orderId,
@@ -91,5 +114,5 @@ export async function awardCapped(kit: ServiceKit<PointsConfig>, em: EntityManag
   }
   await awards.insert(award);
   if (decision.cappedBy) kit.log.info({ memberId: input.memberId, rule: input.rule, requested: input.requested, granted: decision.granted, cappedBy: decision.cappedBy }, 'earning capped');
-  return { award, replayed: false };
+  return { award, replayed: false, review };
 }

@@ -1,9 +1,11 @@
+import { isIP } from 'node:net';
 import type { EntityManager } from 'typeorm';
 import { badField, conflict, forbidden, notFound, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import { MemberTierEntity } from '../entities/member-tier.entity';
 import { PointsAccountEntity } from '../entities/points-account.entity';
 import { PointsAwardEntity, type PointsAwardRow } from '../entities/points-award.entity';
+import { PointsReviewEntity } from '../entities/points-review.entity';
 import { PointsCheckInEntity, type PointsCheckInRow } from '../entities/points-check-in.entity';
 import { CappedRule, businessDay, checkInPoints, nextStreak } from '../domain/behaviour';
 import { EarnReason, idempotencyKeys } from '../domain/ledger';
@@ -61,11 +63,17 @@ export interface BehaviourInput {
   memberId: string;
   type: BehaviourType;
   reference: string;
+  /** The member's device as the integration knows it, for the velocity rules. */
+  deviceId?: string | null;
+  /** The member's IP address as the integration saw it. */
+  ip?: string | null;
 }
 
 export interface BehaviourAward extends PointsAwardRow {
   /** True when this reference had already been awarded: the first award, nothing new. */
   alreadyAwarded: boolean;
+  /** The review a velocity rule put this earning under (nothing credited yet); null otherwise. */
+  reviewId: string | null;
 }
 
 function pointsFor(config: PointsConfig, type: BehaviourType): number {
@@ -88,24 +96,30 @@ export async function awardBehaviourPoints(kit: ServiceKit<PointsConfig>, em: En
   const first = await em.getRepository(PointsAwardEntity).findOneBy({ key });
   if (first) {
     if (first.memberId !== memberId) throw conflict(`reference ${reference} was already awarded to another member`, { field: 'reference' });
-    return { ...first, alreadyAwarded: true };
+    const held = await em.getRepository(PointsReviewEntity).findOneBy({ awardKey: key });
+    return { ...first, alreadyAwarded: true, reviewId: held?.id ?? null };
   }
+  const deviceId = raw.deviceId?.trim() || null;
+  if (deviceId && deviceId.length > 64) throw badField('deviceId', 'deviceId must be at most 64 characters');
+  const ip = raw.ip?.trim() || null;
+  if (ip && (ip.length > 45 || !isIP(ip))) throw badField('ip', 'ip must be an IPv4 or IPv6 address');
   const known =
     (await em.getRepository(PointsAccountEntity).existsBy({ memberId })) || (await em.getRepository(MemberTierEntity).existsBy({ memberId }));
   if (!known) throw notFound(`Member ${memberId}`);
   const status = await statusOf(em, memberId);
   if (!mayEarn(status)) throw forbidden(`Member ${memberId} is ${status}: no behaviour points`);
-  const { award, replayed } = await awardCapped(kit, em, {
+  const { award, replayed, review } = await awardCapped(kit, em, {
     memberId,
     rule: raw.type,
     requested: pointsFor(kit.config, raw.type),
     reason: EarnReason[raw.type],
     reference,
     key,
+    origin: { deviceId, ip },
   });
   // A concurrent report of the same reference won the race under the account lock.
   if (replayed && award.memberId !== memberId) throw conflict(`reference ${reference} was already awarded to another member`, { field: 'reference' });
-  return { ...award, alreadyAwarded: replayed };
+  return { ...award, alreadyAwarded: replayed, reviewId: review?.id ?? null };
 }
 
 /** `member.profile_completed`: the profile points once per member; null for a member who may not earn. */

@@ -23,9 +23,12 @@ export async function runPointsExpiry(kit: ServiceKit<PointsConfig>, asOf: Date,
   const run: ExpiryRun = { runId: newId(), asOf, membersAffected: 0, lotsExpired: 0, pointsExpired: 0 };
   let after = '';
   for (;;) {
+    // Walk the (member_id, expires_at) index from the cursor: on the expiry index every page would
+    // re-read and sort all the due lots (measured: 200k lots, 38.9 s before this, see docs/benchmarks.md).
     const page: Array<{ member_id: string }> = await kit.ds.query(
-      `SELECT DISTINCT member_id FROM points_lot WHERE expires_at <= ? AND remaining > 0 AND member_id > ? ORDER BY member_id LIMIT ?`,
-      [asOf, after, kit.config.EXPIRY_BATCH_MEMBERS],
+      `SELECT DISTINCT member_id FROM points_lot FORCE INDEX (idx_points_lot_fifo)
+        WHERE member_id > ? AND expires_at <= ? AND remaining > 0 ORDER BY member_id LIMIT ?`,
+      [after, asOf, kit.config.EXPIRY_BATCH_MEMBERS],
     );
     if (!page.length) break;
     const memberIds = page.map((r) => r.member_id);
