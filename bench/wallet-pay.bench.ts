@@ -8,7 +8,7 @@
  *   3. ceiling, bare mysql2: BEGIN; UPDATE account SET balance = balance - ? WHERE id = ? AND
  *      balance >= ?; INSERT one ledger row; COMMIT  (scratch tables), on one row and on ACCOUNTS rows
  *   4. the same bare transaction plus a global chain-head row locked and updated in it (the
- *      wallet's hash-chain pattern), on ACCOUNTS rows
+ *      wallet's hash-chain pattern before journals were sealed apart), on ACCOUNTS rows
  * and prints payments/s, p50/p99 and, to say what limits a run, the CPU this process and mysqld
  * used, InnoDB row-lock waits, and statements and commits per payment.
  *
@@ -280,6 +280,7 @@ run(async () => {
     const hotAfter = await balanceOf(hot);
     const hotPays = await capturedOn(hot);
     const unfinished = await scalar(pool, "SELECT COUNT(*) FROM wallet_payment WHERE status NOT IN ('CAPTURED', 'FAILED')");
+    // auditLedger seals what the sealer has not reached yet first, then checks the whole chain.
     const audit = await auditLedger(kit.ds);
 
     const f = (x: number) => (Math.round(x * 10) / 10).toString();

@@ -203,6 +203,10 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
     },
     async start() {
       await initDataSource();
+      // Serving on an old schema fails later and obscurely: refuse now and say what to run.
+      if (await ds.showMigrations()) {
+        throw new Error(`${module.name}: database ${config.DB_NAME} has pending migrations; run \`main.ts migrate\` first`);
+      }
       bus = await Bus.connect({ url: config.NATS_URL, prefix: config.NATS_PREFIX, name: module.name, log });
       if (module.stream) await bus.ensureStream(module.stream);
       await bus.ensureStream(DLQ_STREAM);

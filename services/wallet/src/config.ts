@@ -22,6 +22,8 @@ export const walletConfigSchema = serviceConfigSchema(
     PAYMENT_RECOVERY_INTERVAL_MS: z.coerce.number().int().nonnegative().default(5_000),
     /** Timeout of calls to the points and member services (ms). */
     RPC_TIMEOUT_MS: z.coerce.number().int().positive().default(5_000),
+    /** How often the sealer chains newly committed journals into the hash chain (ms). */
+    JOURNAL_SEAL_INTERVAL_MS: z.coerce.number().int().positive().max(60_000).default(100),
     /** Risk: most balance one payment may take, in fen (5,000 yuan). */
     RISK_SINGLE_PAYMENT_CAP: fen().default(500_000),
     /** Risk: most balance a member may spend in one business day, in fen (20,000 yuan). */

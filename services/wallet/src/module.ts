@@ -8,6 +8,7 @@ import { ensureChainHead } from './services/ledger.service';
 import { checkoutDeps, type SagaHooks } from './services/checkout.service';
 import { PaymentRecovery } from './services/payment-recovery.service';
 import { reconciliationRoute } from './services/reconciliation.service';
+import { JournalSealer } from './services/ledger-sealer.service';
 
 /** The wallet subgraph: members' stored-value accounts, their double-entry journal and checkout; extends `Member { wallet }`. */
 export function createWalletModule(opts: { hooks?: SagaHooks } = {}): ServiceModule<WalletConfig, WalletLoaders> {
@@ -22,7 +23,8 @@ export function createWalletModule(opts: { hooks?: SagaHooks } = {}): ServiceMod
     loaders: walletLoaders,
     onStart: (kit) => ensureChainHead(kit.ds.manager),
     routes: reconciliationRoute,
-    workers: (kit) => [new PaymentRecovery(checkoutDeps(kit, opts.hooks ?? {}))],
+    // The sealer last: stopped first (the kit stops workers in order), it still seals what recovery committed.
+    workers: (kit) => [new PaymentRecovery(checkoutDeps(kit, opts.hooks ?? {})), new JournalSealer(kit)],
   };
 }
 

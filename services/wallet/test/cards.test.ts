@@ -3,6 +3,7 @@ import { Role } from '@membergraph/platform';
 import { serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { luhnValid } from '../src/domain/card';
+import { sealJournals } from '../src/services/ledger-sealer.service';
 import { AUDIT, count, financeToken, gqlAs, memberToken, openMember, walletOf } from './helpers';
 
 const svc = serviceUnderTest('wallet', createApp);
@@ -67,6 +68,8 @@ describe('stored-value cards', () => {
     const other = await openMember(svc.app);
     const taken = await bind(other, card!.number, card!.pin);
     expect(taken.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'CARD_BOUND' });
+    // System balances move when the sealer chains the journal (every 100 ms): seal now rather than wait.
+    await sealJournals(ds());
     const [float] = await ds().query("SELECT balance FROM wallet_system_account WHERE code = 'CARD_FLOAT'");
     expect(Number(float.balance)).toBeLessThanOrEqual(-yuan(200));
     await auditOk();

@@ -7,6 +7,7 @@ import { describe, expect, it } from 'vitest';
 import { Role, newId } from '@membergraph/platform';
 import { serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
+import { sealJournals } from '../src/services/ledger-sealer.service';
 import { AUDIT, TOP_UP, financeToken, gqlAs, openMember, payClient, topUpInput } from './helpers';
 
 const svc = serviceUnderTest('wallet', createApp, { env: { RISK_VELOCITY_MAX_PAYMENTS: '0', RISK_DAILY_CAP: '1000000000', PAYMENT_OTP_THRESHOLD: '100000000' } });
@@ -67,6 +68,7 @@ describe('conservation', () => {
     expect(Number(owed) + tally.paid - tally.refunded).toBe(Number(initial));
     const [{ spent }] = await ds.query("SELECT COALESCE(SUM(wallet_amount), 0) - COALESCE(SUM(refunded_principal + refunded_bonus), 0) AS spent FROM wallet_payment WHERE status = 'CAPTURED' AND member_id IN (?)", [members]);
     expect(Number(spent)).toBe(tally.paid - tally.refunded);
+    await sealJournals(ds); // the cached system balances are the sealed journals'
     const [hold] = await ds.query("SELECT COALESCE(SUM(balance), 0) AS b FROM wallet_system_account WHERE code = 'PAYMENT_HOLD'");
     expect(Number(hold.b)).toBe(0);
     expect(tally.paid).toBeGreaterThan(0);

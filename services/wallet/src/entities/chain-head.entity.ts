@@ -2,11 +2,12 @@ import { EntitySchema } from 'typeorm';
 import { bigintColumn } from '@membergraph/platform';
 
 /**
- * The end of the journal hash chain (one row, id 1). Appending a journal locks it FOR UPDATE, which
- * serialises appends; writers lock it last, after their member account, to hold it briefly.
+ * The end of the journal hash chain (one row, id 1). Only the sealer locks it (FOR UPDATE, one
+ * transaction per batch of journals), so posting a journal never waits for it.
  */
 export interface ChainHeadRow {
   id: number;
+  /** The `chain_pos` of the last sealed journal (0: none). */
   seq: number;
   hash: string;
   updatedAt: Date;

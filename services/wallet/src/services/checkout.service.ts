@@ -3,7 +3,7 @@ import { AppError, ErrorCode, badField, conflict, isDuplicateKey, newId, notFoun
 import { EventType, checkedData, type HoldPointsRequest } from '@membergraph/contracts';
 import type { WalletConfig } from '../config';
 import { businessDayStart, needsOtp, planCheckout, riskVerdict, shouldFreeze, type CheckoutPlan, type RiskHistory, type RiskHit, type RiskRules } from '../domain/checkout';
-import { JournalKind, SpendOrder, paymentCapturePostings, paymentHoldPostings, paymentReleasePostings, planDebit } from '../domain/ledger';
+import { JournalKind, SpendOrder, debitPostings, paymentCapturePostings, paymentHoldPostings, paymentReleasePostings, planDebit } from '../domain/ledger';
 import { MAX_TOP_UP } from '../domain/top-up';
 import { WalletStatus } from '../domain/wallet';
 import { CouponStep, PaymentEntity, PaymentStatus, PointsStep, WalletStep, type PaymentRow } from '../entities/payment.entity';
@@ -113,8 +113,13 @@ export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentR
   const existing = await repo(deps).findOneBy({ idempotencyKey: input.idempotencyKey });
   if (existing) return replay(deps, existing, fingerprint);
 
-  await precheck(deps, input.memberId, input.orderRef, plan, couponCode !== null);
-  if (needsOtp(plan.walletAmount + plan.pointsValue, config.PAYMENT_OTP_THRESHOLD)) await verifyOtp(deps, input.memberId, input.otp);
+  // Balance only (no points, no coupon): nothing remote to hold, so no saga: one transaction.
+  const direct = plan.pointsUsed === 0 && couponCode === null;
+  const otp = needsOtp(plan.walletAmount + plan.pointsValue, config.PAYMENT_OTP_THRESHOLD);
+  // A direct payment without OTP judges everything under the member's lock in its transaction;
+  // with an OTP the local checks still run first, so a refused payment never burns a code.
+  if (!direct || otp) await precheck(deps, input.memberId, input.orderRef, plan, couponCode !== null);
+  if (otp) await verifyOtp(deps, input.memberId, input.otp);
 
   const now = new Date();
   const row: PaymentRow = {
@@ -146,15 +151,72 @@ export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentR
     createdAt: now,
     updatedAt: now,
   };
+  if (direct) return payDirect(deps, row);
   try {
-    await repo(deps).insert(row);
+    await insertPayment(repo(deps).manager, row);
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
     // The same key raced us: answer with its payment.
     return replay(deps, await repo(deps).findOneByOrFail({ idempotencyKey: input.idempotencyKey }), fingerprint);
   }
   await deps.hooks.afterStep?.(SagaStep.PAYMENT_CREATED, row.id);
-  return drive(deps, row.id, 'forward');
+  return drive(deps, row, 'forward');
+}
+
+/** One INSERT, without TypeORM's reload of defaulted columns (the row is complete). */
+const insertPayment = (em: EntityManager, row: PaymentRow) => em.createQueryBuilder().insert().into(PaymentEntity).values(row).updateEntity(false).execute();
+
+/**
+ * A balance-only payment in ONE transaction: lock the member, judge frozen/risk/balance under the
+ * lock, insert the payment already CAPTURED and post one PAYMENT_CAPTURE journal (the member's
+ * balance straight to SPEND_CLEARING, like a debit; no PAYMENT_HOLD in between). Nothing remote is
+ * involved, so there is nothing to hold or recover: a crash before the commit leaves nothing, after
+ * it the payment is complete, and a retry with the key replays it. Refusals throw and leave nothing
+ * but a risk hit (committed with its event and a possible automatic freeze, like the precheck's).
+ */
+async function payDirect(deps: CheckoutDeps, row: PaymentRow): Promise<PaymentRow> {
+  const { kit } = deps;
+  let outcome: { paid: PaymentRow } | { refused: AppError };
+  try {
+    outcome = await kit.uow(async (em) => {
+      const account = await lockWallet(em, row.memberId);
+      if (!account) return { refused: notFound('Wallet') };
+      if (account.status === WalletStatus.FROZEN) return { refused: walletFrozen(row.memberId) };
+      const now = new Date();
+      const hit = riskVerdict(row.walletAmount, await riskHistory(kit, em, row.memberId, now), riskRules(kit.config));
+      if (hit) {
+        await flagRisk(kit, em, row.memberId, row.orderRef, hit, null);
+        return { refused: riskRejected(hit) };
+      }
+      const split = planDebit(row.walletAmount, account, SpendOrder.PRINCIPAL_FIRST);
+      if (!split) {
+        const balance = account.principal + account.bonus;
+        return { refused: insufficientFunds('The wallet balance does not cover the amount', { field: 'amount', balance, needed: row.walletAmount }) };
+      }
+      const paid: PaymentRow = {
+        ...row,
+        status: PaymentStatus.CAPTURED,
+        walletStep: WalletStep.CAPTURED,
+        fromPrincipal: split.principal,
+        fromBonus: split.bonus,
+        createdAt: now,
+        updatedAt: now,
+        expiresAt: new Date(now.getTime() + kit.config.PAYMENT_HOLD_TTL_SECONDS * 1000),
+        leaseUntil: now,
+      };
+      // First, so a racing retry with the same key fails here before anything is posted.
+      await insertPayment(em, paid);
+      await postJournal(kit, em, { kind: JournalKind.PAYMENT_CAPTURE, memberId: row.memberId, reference: row.id, postings: debitPostings(row.memberId, split), before: account });
+      return { paid };
+    });
+  } catch (err) {
+    if (!isDuplicateKey(err)) throw err;
+    // The same key raced us (its transaction committed first): answer with its payment.
+    return replay(deps, await repo(deps).findOneByOrFail({ idempotencyKey: row.idempotencyKey }), row.fingerprint);
+  }
+  if ('refused' in outcome) throw outcome.refused;
+  await deps.hooks.afterStep?.(SagaStep.CAPTURED, row.id);
+  return outcome.paid;
 }
 
 async function replay(deps: CheckoutDeps, first: PaymentRow, fingerprint: string): Promise<PaymentRow> {
@@ -269,12 +331,16 @@ type Next = 'next' | 'stop';
  * stays as it is and recovery picks it up after its lease). `recover`: the driver that started it
  * is gone, so a PENDING payment is released (capture only goes on once it has started).
  */
-export async function drive(deps: CheckoutDeps, id: string, mode: 'forward' | 'recover'): Promise<PaymentRow> {
+export async function drive(deps: CheckoutDeps, start: string | PaymentRow, mode: 'forward' | 'recover'): Promise<PaymentRow> {
+  const id = typeof start === 'string' ? start : start.id;
+  // The row just inserted by pay() is not read back; after each step it is (a step may have lost a race).
+  let p = typeof start === 'string' ? await repo(deps).findOneByOrFail({ id }) : start;
   for (let i = 0; i < 20; i++) {
-    const p = await repo(deps).findOneByOrFail({ id });
-    if ((await step(deps, p, mode)) === 'stop') break;
+    const next = await step(deps, p, mode);
+    p = await repo(deps).findOneByOrFail({ id });
+    if (next === 'stop' || isTerminal(p)) break;
   }
-  return repo(deps).findOneByOrFail({ id });
+  return p;
 }
 
 async function step(deps: CheckoutDeps, p: PaymentRow, mode: 'forward' | 'recover'): Promise<Next> {
@@ -351,7 +417,7 @@ async function holdPoints(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
   return startRelease(deps, p, 'POINTS_UNAVAILABLE', r.message);
 }
 
-/** Locks the member's account, then the payment row (the fixed order: member, payment, chain head). */
+/** Locks the member's account, then the payment row (the fixed order: member, payment; journals take no global lock). */
 async function lockBoth(em: EntityManager, p: PaymentRow) {
   const account = await lockWallet(em, p.memberId);
   const row = await repo(em).createQueryBuilder('p').where('p.id = :id', { id: p.id }).setLock('pessimistic_write').getOneOrFail();
