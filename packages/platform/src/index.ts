@@ -12,3 +12,4 @@ export * from './graphql/connection';
 export * from './graphql/scalars';
 export * from './graphql/format-error';
 export * from './service';
+export * from './worker';

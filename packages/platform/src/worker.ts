@@ -1,17 +1,19 @@
-import type { ServiceKit } from '@membergraph/platform';
+import type { Logger } from './telemetry';
+import type { Worker } from './service';
 
 /**
- * Runs `task` every `everyMs` (0 = never), one run at a time in this replica; a failed run is
- * logged and the next tick tries again. `stop()` waits for a run in flight.
+ * A {@link Worker} that runs `task` every `everyMs` (0 = never), one run at a time in this replica;
+ * a failed run is logged and the next tick tries again. `stop()` waits for a run in flight, so the
+ * database can close under it.
  */
-export class IntervalWorker {
+export class IntervalWorker implements Worker {
   private timer?: NodeJS.Timeout;
   private running?: Promise<void>;
 
   constructor(
     private readonly name: string,
     private readonly everyMs: number,
-    private readonly log: ServiceKit['log'],
+    private readonly log: Logger,
     private readonly task: () => Promise<unknown>,
   ) {}
 
