@@ -445,7 +445,8 @@ export async function startLocalNats(opts: StartLocalOptions): Promise<LocalServ
 // ensureInfra
 // ---------------------------------------------------------------------------------------------
 
-function redact(url: string): string {
+/** The URL with its password hidden, for logs. */
+export function redact(url: string): string {
   try {
     const u = new URL(url);
     if (u.password) u.password = '***';
@@ -464,31 +465,25 @@ export async function ensureInfra(opts: { dataDir: string; log?: Log }): Promise
   };
 
   try {
-    let mysqlUrl = process.env.MYSQL_URL;
-    if (mysqlUrl) {
-      log(`MySQL: using MYSQL_URL ${redact(mysqlUrl)}`);
-    } else if (await tcpProbe('127.0.0.1', 3306)) {
-      mysqlUrl = 'mysql://root@127.0.0.1:3306';
-      log(`MySQL: using the server listening on 127.0.0.1:3306`);
-    } else {
-      const s = await startLocalMysql({ dataDir: opts.dataDir, log });
+    // For each server: the URL from the environment, else the one listening on its standard port,
+    // else one started here.
+    const resolve = async (name: string, envVar: 'MYSQL_URL' | 'NATS_URL', port: number, standardUrl: string, startLocal: () => Promise<LocalServer>) => {
+      const envUrl = process.env[envVar];
+      if (envUrl) {
+        log(`${name}: using ${envVar} ${redact(envUrl)}`);
+        return envUrl;
+      }
+      if (await tcpProbe('127.0.0.1', port)) {
+        log(`${name}: using the server listening on 127.0.0.1:${port}`);
+        return standardUrl;
+      }
+      const s = await startLocal();
       if (s.child) started.push(s);
-      mysqlUrl = s.url;
-      log(`MySQL: using local server ${mysqlUrl}`);
-    }
-
-    let natsUrl = process.env.NATS_URL;
-    if (natsUrl) {
-      log(`NATS: using NATS_URL ${redact(natsUrl)}`);
-    } else if (await tcpProbe('127.0.0.1', 4222)) {
-      natsUrl = 'nats://127.0.0.1:4222';
-      log(`NATS: using the server listening on 127.0.0.1:4222`);
-    } else {
-      const s = await startLocalNats({ dataDir: opts.dataDir, log });
-      if (s.child) started.push(s);
-      natsUrl = s.url;
-      log(`NATS: using local server ${natsUrl}`);
-    }
+      log(`${name}: using local server ${s.url}`);
+      return s.url;
+    };
+    const mysqlUrl = await resolve('MySQL', 'MYSQL_URL', 3306, 'mysql://root@127.0.0.1:3306', () => startLocalMysql({ dataDir: opts.dataDir, log }));
+    const natsUrl = await resolve('NATS', 'NATS_URL', 4222, 'nats://127.0.0.1:4222', () => startLocalNats({ dataDir: opts.dataDir, log }));
 
     let stopping: Promise<void> | undefined;
     return { mysqlUrl, natsUrl, stop: () => (stopping ??= stopAll()) };

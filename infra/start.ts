@@ -9,7 +9,7 @@ import { spawn, type ChildProcess } from 'node:child_process';
 import path from 'node:path';
 import readline from 'node:readline';
 import { fileURLToPath } from 'node:url';
-import { ensureInfra, killSync, stopChild, type InfraHandle } from './local-infra';
+import { ensureInfra, killSync, redact, stopChild, type InfraHandle } from './local-infra';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 
@@ -289,16 +289,6 @@ async function main(): Promise<void> {
   await waitReady(gateway, `http://127.0.0.1:${GATEWAY_PORT}/readyz`);
   say('gateway: ready');
   banner();
-}
-
-function redact(url: string): string {
-  try {
-    const u = new URL(url);
-    if (u.password) u.password = '***';
-    return u.toString();
-  } catch {
-    return url;
-  }
 }
 
 main().catch((err: unknown) => {

@@ -120,6 +120,13 @@ export async function repayDebt(em: EntityManager, memberId: string, amount: num
   await recordDraws(em, memberId, allocateRepayment(draws, await outstandingDebts(em, memberId)));
 }
 
+/** A ledger row with a fresh id; entries that reserve nothing and carry no operator or note leave those at their defaults. */
+export function newEntry(
+  fields: Omit<PointsEntryRow, 'id' | 'held' | 'operator' | 'note'> & Partial<Pick<PointsEntryRow, 'held' | 'operator' | 'note'>>,
+): PointsEntryRow {
+  return { id: newId(), held: 0, operator: null, note: null, ...fields };
+}
+
 /** Inserts `entry`; false when its idempotency key is already in the ledger. */
 export async function appendEntry(em: EntityManager, entry: PointsEntryRow): Promise<boolean> {
   try {
@@ -141,12 +148,10 @@ export async function creditPoints(kit: ServiceKit<PointsConfig>, em: EntityMana
   const at = input.at ?? new Date();
   const before = await lockAccount(em, input.memberId);
   const after = applyEntry(before, input.type, input.amount);
-  const entry: PointsEntryRow = {
-    id: newId(),
+  const entry = newEntry({
     memberId: input.memberId,
     type: input.type,
     amount: input.amount,
-    held: 0,
     balanceAfter: after.balance,
     reason: input.reason,
     reference: input.reference,
@@ -154,7 +159,7 @@ export async function creditPoints(kit: ServiceKit<PointsConfig>, em: EntityMana
     operator: input.operator ?? null,
     note: input.note ?? null,
     createdAt: at,
-  };
+  });
   if (!(await appendEntry(em, entry))) {
     const first = await em.getRepository(PointsEntryEntity).findOneBy({ idempotencyKey: input.idempotencyKey });
     if (first && (first.memberId !== input.memberId || first.amount !== input.amount)) {
@@ -237,12 +242,10 @@ export async function debitPoints(kit: ServiceKit<PointsConfig>, em: EntityManag
     if (err instanceof NotEnoughInLotsError) throw new Error(`points lots of ${input.memberId} hold ${err.available}, available ${available}: run pointsAudit`);
     throw err;
   }
-  const entry: PointsEntryRow = {
-    id: newId(),
+  const entry = newEntry({
     memberId: input.memberId,
     type: input.type,
     amount: -input.amount,
-    held: 0,
     balanceAfter: after.balance,
     reason: input.reason,
     reference: input.reference,
@@ -250,7 +253,7 @@ export async function debitPoints(kit: ServiceKit<PointsConfig>, em: EntityManag
     operator: input.operator ?? null,
     note: input.note ?? null,
     createdAt: at,
-  };
+  });
   if (!(await appendEntry(em, entry))) throw new AppError(ErrorCode.CONFLICT, `ledger entry ${input.idempotencyKey} already exists`);
   await recordDraws(em, input.memberId, draws.map((d) => ({ ...d, entryId: entry.id })));
   await em.getRepository(PointsAccountEntity).update({ memberId: input.memberId }, { balance: after.balance, updatedAt: at });

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { isDuplicateKey, newId, type ServiceKit } from '@membergraph/platform';
+import { isDuplicateKey, type ServiceKit } from '@membergraph/platform';
 import type { OrderRefunded } from '@membergraph/contracts';
 import type { PointsConfig } from '../config';
 import { PointsAccountEntity } from '../entities/points-account.entity';
@@ -8,7 +8,7 @@ import { PointsRefundEntity, type PointsRefundRow } from '../entities/points-ref
 import { PointsPendingEntity, type PointsPendingRow } from '../entities/points-pending.entity';
 import { EntryType, OtherReason, applyEntry, idempotencyKeys } from '../domain/ledger';
 import { planReversal, refundDue } from '../domain/refunds';
-import { appendEntry, lockAccount, recordDraws, spendableLots } from './points-ledger.service';
+import { appendEntry, lockAccount, newEntry, recordDraws, spendableLots } from './points-ledger.service';
 
 /**
  * `order.refunded`: records the refund once per refund id, then takes back its share of what the
@@ -93,20 +93,16 @@ async function applyRefund(kit: ServiceKit<PointsConfig>, em: EntityManager, row
   let entryId: string | null = null;
   if (reversed > 0) {
     const after = applyEntry(before, EntryType.REVERSE, -reversed);
-    const entry: PointsEntryRow = {
-      id: newId(),
+    const entry = newEntry({
       memberId,
       type: EntryType.REVERSE,
       amount: -reversed,
-      held: 0,
       balanceAfter: after.balance,
       reason: OtherReason.REFUND,
       reference: row.orderId,
       idempotencyKey: idempotencyKeys.refund(row.refundId),
-      operator: null,
-      note: null,
       createdAt: at,
-    };
+    });
     if (!(await appendEntry(em, entry))) throw new Error(`refund ${row.refundId} is in the ledger but was not applied`);
     await recordDraws(em, memberId, plan.draws.map((d) => ({ ...d, entryId: entry.id })));
     await em.getRepository(PointsAccountEntity).update({ memberId }, { balance: after.balance, updatedAt: at });

@@ -1,15 +1,14 @@
 import type { EntityManager } from 'typeorm';
-import { AppError, ErrorCode, badField, conflict, newId, notFound, type ServiceKit } from '@membergraph/platform';
+import { AppError, ErrorCode, badField, conflict, notFound, type ServiceKit } from '@membergraph/platform';
 import type { RefundHoldReply, RefundHoldRequest } from '@membergraph/contracts';
 import type { PointsConfig } from '../config';
 import { PointsAccountEntity } from '../entities/points-account.entity';
-import type { PointsEntryRow } from '../entities/points-entry.entity';
 import { PointsHoldEntity } from '../entities/points-hold.entity';
 import { PointsHoldRefundEntity, type PointsHoldRefundRow } from '../entities/points-hold-refund.entity';
 import { HoldStatus } from '../domain/holds';
 import { EntryType, OtherReason, applyEntry, availableOf, idempotencyKeys } from '../domain/ledger';
 import { planGiveBack } from '../domain/restore';
-import { appendEntry, lockAccount, recordDraws, repayDebt } from './points-ledger.service';
+import { appendEntry, lockAccount, newEntry, recordDraws, repayDebt } from './points-ledger.service';
 
 const reply = (row: Pick<PointsHoldRefundRow, 'holdId' | 'restored' | 'expired'>): RefundHoldReply => ({ holdId: row.holdId, restored: row.restored, expired: row.expired });
 
@@ -57,20 +56,17 @@ export async function refundHold(kit: ServiceKit<PointsConfig>, em: EntityManage
   let entryId: string | null = null;
   if (plan.restored > 0) {
     const after = applyEntry(before, EntryType.RESTORE, plan.restored);
-    const entry: PointsEntryRow = {
-      id: newId(),
+    const entry = newEntry({
       memberId: hold.memberId,
       type: EntryType.RESTORE,
       amount: plan.restored,
-      held: 0,
       balanceAfter: after.balance,
       reason: OtherReason.PAYMENT_REFUND,
       reference: hold.id,
       idempotencyKey: idempotencyKeys.restore(hold.id, refundId),
-      operator: null,
       note: plan.expired ? `refund ${refundId}: ${plan.expired} points not restored (lots expired)` : `refund ${refundId}`,
       createdAt: at,
-    };
+    });
     if (!(await appendEntry(em, entry))) throw new AppError(ErrorCode.CONFLICT, `ledger entry ${entry.idempotencyKey} already exists`);
     await recordDraws(em, hold.memberId, plan.restore.map((r) => ({ entryId: entry.id, lotId: r.lotId, amount: -r.amount })));
     // Points coming back into a debt pay it off first.
