@@ -12,6 +12,8 @@ export const MemberEventType = {
   MemberProfileCompleted: 'member.profile_completed',
   MemberConsentsChanged: 'member.consents_changed',
   MemberTagsChanged: 'member.tags_changed',
+  MemberTierDowngradeWarning: 'member.tier_downgrade_warning',
+  MemberBirthdayUpcoming: 'member.birthday_upcoming',
 } as const;
 
 const tierCode = z.string().min(1);
@@ -22,6 +24,8 @@ export const memberRegistered = z.object({
   channel,
   tier: z.string().min(1),
   registeredAt: isoTime,
+  /** The inviter's referral code given at registration, as typed (marketing resolves and rewards it). */
+  referralCode: z.string().min(1).max(32).nullable().optional(),
 });
 export type MemberRegistered = z.infer<typeof memberRegistered>;
 
@@ -141,6 +145,31 @@ export const memberTagsChanged = z.object({
 });
 export type MemberTagsChanged = z.infer<typeof memberTagsChanged>;
 
+/**
+ * The next tier evaluation (at `evaluationAt`) would move the member down from `currentTier` to
+ * `projectedTier` unless they earn more: sent once per member and evaluation, 30 days ahead by default.
+ */
+export const memberTierDowngradeWarning = z.object({
+  memberId: id,
+  currentTier: tierCode,
+  projectedTier: tierCode,
+  evaluationAt: isoTime,
+  warnedAt: isoTime,
+});
+export type MemberTierDowngradeWarning = z.infer<typeof memberTierDowngradeWarning>;
+
+/**
+ * The member's birthday is `daysAhead` days after `businessDate` (tenant time zone, YYYY-MM-DD):
+ * once per member and `year`. Carries no birth date beyond what the timing itself implies.
+ */
+export const memberBirthdayUpcoming = z.object({
+  memberId: id,
+  year: z.number().int().min(1900).max(9999),
+  businessDate: z.string().regex(/^\d{4}-\d{2}-\d{2}$/),
+  daysAhead: z.number().int().min(0).max(366),
+});
+export type MemberBirthdayUpcoming = z.infer<typeof memberBirthdayUpcoming>;
+
 export const memberEventSchemas = {
   [MemberEventType.MemberRegistered]: memberRegistered,
   [MemberEventType.OrderCompleted]: orderCompleted,
@@ -151,6 +180,8 @@ export const memberEventSchemas = {
   [MemberEventType.MemberProfileCompleted]: memberProfileCompleted,
   [MemberEventType.MemberConsentsChanged]: memberConsentsChanged,
   [MemberEventType.MemberTagsChanged]: memberTagsChanged,
+  [MemberEventType.MemberTierDowngradeWarning]: memberTierDowngradeWarning,
+  [MemberEventType.MemberBirthdayUpcoming]: memberBirthdayUpcoming,
 } as const;
 
 /**
@@ -160,7 +191,15 @@ export const memberEventSchemas = {
 export const MemberRpc = {
   /** Verifies and consumes a PAYMENT one-time code (single use, counted like any other attempt). */
   VerifyOtp: 'rpc.member.verify_otp',
+  /** The month (1-12, tenant calendar) of a member's birthday, for birthday-month rules; null when unknown or erased. */
+  BirthMonth: 'rpc.member.birth_month',
 } as const;
+
+export const birthMonthRequest = z.object({ memberId: id });
+export type BirthMonthRequest = z.infer<typeof birthMonthRequest>;
+
+export const birthMonthReply = z.object({ month: z.number().int().min(1).max(12).nullable() });
+export type BirthMonthReply = z.infer<typeof birthMonthReply>;
 
 export const verifyOtpRequest = z
   .object({

@@ -74,6 +74,8 @@ describe('earning from member events', () => {
       const r = await readPoints(memberId, token);
       expect(r.errors).toBeUndefined();
       expect(r.data._entities[0].points.balance).toBe(228);
+      // balance and history are two reads in one request: wait until both see the order's earning
+      expect(r.data._entities[0].points.history.edges).toHaveLength(2);
       return r;
     });
     const edges = res.data._entities[0].points.history.edges;
