@@ -11,6 +11,9 @@ import { serveVerifyOtp } from './events/verify-otp.responder';
 import { memberConsumers } from './events';
 import { backfillNameIndex } from './services/member-search.service';
 import { membersExportRoute } from './routes/members-export.route';
+import { serveBirthMonth } from './events/birth-month.responder';
+import { backfillBirthMonthDay } from './services/birthday.service';
+import { schedulerWorker } from './jobs/scheduler';
 
 /** The member subgraph: identity for the whole platform (members, staff), orders, tiers. */
 export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
@@ -31,8 +34,13 @@ export const serviceModule: ServiceModule<MemberConfig, MemberLoaders> = {
     }
     const indexed = await backfillNameIndex(kit, vaultOf(kit));
     if (indexed) kit.log.info({ members: indexed }, 'name blind index filled');
+    const monthDays = await backfillBirthMonthDay(kit, vaultOf(kit));
+    if (monthDays) kit.log.info({ members: monthDays }, 'birth month-days filled');
     if (await ensureBootstrapAdmin(kit, kit.ds.manager)) kit.log.info({ username: kit.config.ADMIN_USERNAME }, 'bootstrap admin created');
     // Answers until the bus drains at stop() (the kit has no responder hook or onStop yet).
     serveVerifyOtp(depsOf(kit));
+    serveBirthMonth(kit);
   },
+  /** The daily check that runs the tier evaluation, the downgrade warnings and the birthday job (jobs/scheduler.ts). */
+  workers: (kit) => [schedulerWorker(kit)],
 };

@@ -9,7 +9,7 @@
  *   CONCURRENCY (batches in flight, default 2)
  *
  * Columns (header row, any order, case-insensitive; others are ignored): phone, name, email,
- * birthday, gender, channel, updatedAt (or updated_at). Re-running a file is safe: rows already
+ * birthday, gender, channel, updatedAt (or updated_at), referralCode (or referral_code). Re-running a file is safe: rows already
  * imported merge into their members and change nothing.
  */
 import { createReadStream, createWriteStream, existsSync, rmSync, statSync, type WriteStream } from 'node:fs';
@@ -24,7 +24,7 @@ const MUTATION = `mutation($input: ImportMembersInput!) {
   importMembers(input: $input) { created merged rejected results { row status reason field memberId } }
 }`;
 
-const FIELDS = ['phone', 'name', 'email', 'birthday', 'gender', 'channel', 'updatedAt'] as const;
+const FIELDS = ['phone', 'name', 'email', 'birthday', 'gender', 'channel', 'updatedAt', 'referralCode'] as const;
 type Field = (typeof FIELDS)[number];
 type Row = Partial<Record<Field, string>>;
 /** Header spellings accepted for each field (compared lower-cased, without spaces, dashes and underscores). */

@@ -4,6 +4,7 @@
  */
 import { normalizePhone } from './phone';
 import { GENDERS, normalizeBirthday, normalizeEmail } from './profile';
+import { REFERRAL_CODE_RULE, normalizeReferralCode } from './referral';
 
 /** A row as the caller sent it: strings only, so a bad value is this row's rejection, not a GraphQL error for the batch. */
 export interface ImportRowInput {
@@ -14,6 +15,7 @@ export interface ImportRowInput {
   gender?: string | null;
   channel?: string | null;
   updatedAt?: string | null;
+  referralCode?: string | null;
 }
 
 /** A row checked and normalised; optional fields are null when empty. */
@@ -26,6 +28,8 @@ export interface ValidImportRow {
   channel: string;
   /** When the source last changed this record; null when it does not say. */
   updatedAt: Date | null;
+  /** The inviter's referral code; only a row that creates a member uses it (it belongs to the registration). */
+  referralCode: string | null;
 }
 
 export interface RowProblem {
@@ -73,7 +77,12 @@ export function validateImportRow(row: ImportRowInput, now: Date): ValidImportRo
     if (t > now.getTime() + MAX_FUTURE_MS) return { field: 'updatedAt', reason: 'updatedAt must not be in the future' };
     updatedAt = new Date(t);
   }
-  return { phone, name, email, birthday, gender, channel, updatedAt };
+  let referralCode: string | null = null;
+  if (!blank(row.referralCode)) {
+    referralCode = normalizeReferralCode(row.referralCode);
+    if (!referralCode) return { field: 'referralCode', reason: REFERRAL_CODE_RULE };
+  }
+  return { phone, name, email, birthday, gender, channel, updatedAt, referralCode };
 }
 
 export const isRowProblem = (v: ValidImportRow | RowProblem): v is RowProblem => 'reason' in v;

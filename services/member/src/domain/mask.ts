@@ -19,3 +19,9 @@ export function maskEmail(email: string): string {
   if (at < 1) return '*****';
   return `${email[0]}****${email.slice(at)}`;
 }
+
+/** "oAbC1234567890xyZ9" -> "oAbC****yZ9": an opaque provider id keeps its first 4 and last 3 characters (short ones keep 1). */
+export function maskIdentifier(id: string): string {
+  if (id.length <= 8) return `${id.slice(0, 1)}****`;
+  return `${id.slice(0, 4)}****${id.slice(-3)}`;
+}

@@ -12,6 +12,11 @@ import { TierEvaluationEntity } from './tier-evaluation.entity';
 import { ConsentEntity } from './consent.entity';
 import { TierChangeEntity } from './tier-change.entity';
 import { MemberTagEntity } from './member-tag.entity';
+import { BirthdayNoticeEntity } from './birthday-notice.entity';
+import { TierDowngradeWarningEntity } from './tier-downgrade-warning.entity';
+import { JobRunEntity } from './job-run.entity';
+import { MemberIdentityEntity } from './member-identity.entity';
+import { EmailVerificationEntity } from './email-verification.entity';
 
 export const entities = [
   MemberEntity,
@@ -29,4 +34,9 @@ export const entities = [
   ConsentEntity,
   TierChangeEntity,
   MemberTagEntity,
+  BirthdayNoticeEntity,
+  TierDowngradeWarningEntity,
+  JobRunEntity,
+  MemberIdentityEntity,
+  EmailVerificationEntity,
 ];

@@ -15,6 +15,12 @@ export interface MemberRow {
   emailEnc: string | null;
   /** YYYY-MM-DD, encrypted. */
   birthdayEnc: string | null;
+  /**
+   * Month and day of the birthday as MMDD, in clear and indexed, so the daily birthday job finds
+   * whose birthday is coming without decrypting every member (README, Privacy: the trade-off).
+   * Written with the birthday (PiiVault seal/reseal); null without one and once erased.
+   */
+  birthMd: string | null;
   /** FEMALE, MALE, OTHER or UNDISCLOSED, encrypted (null when not given). */
   genderEnc: string | null;
   /** The member's data key wrapped by the master key; destroying it (null) erases the PII. */
@@ -40,6 +46,10 @@ export interface MemberRow {
   erasedAt: Date | null;
   /** `changedAt` of the newest RULE tag set applied (older sets arriving late are ignored). */
   ruleTagsAt: Date | null;
+  /** When the member proved the current email address theirs (verification link); cleared when the address changes. */
+  emailVerifiedAt: Date | null;
+  /** The referral code given at registration, as typed (marketing resolves it to an inviter). */
+  referralCode: string | null;
 }
 
 export const MemberEntity = new EntitySchema<MemberRow>({
@@ -54,6 +64,7 @@ export const MemberEntity = new EntitySchema<MemberRow>({
     emailIndex: { name: 'email_index', type: 'char', length: 64, nullable: true, unique: true },
     emailEnc: { name: 'email_enc', type: 'varchar', length: 1024, nullable: true },
     birthdayEnc: { name: 'birthday_enc', type: 'varchar', length: 255, nullable: true },
+    birthMd: { name: 'birth_md', type: 'char', length: 4, nullable: true },
     genderEnc: { name: 'gender_enc', type: 'varchar', length: 255, nullable: true },
     dataKey: { name: 'data_key', type: 'varchar', length: 255, nullable: true },
     channel: { type: 'varchar', length: 20 },
@@ -67,6 +78,8 @@ export const MemberEntity = new EntitySchema<MemberRow>({
     profileUpdatedAt: { name: 'profile_updated_at', type: 'datetime', precision: 3, nullable: true },
     erasedAt: { name: 'erased_at', type: 'datetime', precision: 3, nullable: true },
     ruleTagsAt: { name: 'rule_tags_at', type: 'datetime', precision: 3, nullable: true },
+    emailVerifiedAt: { name: 'email_verified_at', type: 'datetime', precision: 3, nullable: true },
+    referralCode: { name: 'referral_code', type: 'varchar', length: 32, nullable: true },
   },
   // The members(filter) paths: newest first (id DESC) within a tier, a status, a name or a date range.
   indices: [
@@ -74,5 +87,7 @@ export const MemberEntity = new EntitySchema<MemberRow>({
     { name: 'idx_member_status', columns: ['status', 'id'] },
     { name: 'idx_member_name', columns: ['nameIndex'] },
     { name: 'idx_member_registered', columns: ['registeredAt'] },
+    // The daily birthday job: members whose birthday falls on a given day.
+    { name: 'idx_member_birth_md', columns: ['birthMd', 'id'] },
   ],
 });

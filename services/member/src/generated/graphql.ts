@@ -87,6 +87,33 @@ export type AuthToken = {
   token: Scalars['String']['output'];
 };
 
+/** An account to bind, proven by a fresh authorisation code. */
+export type BindIdentityInput = {
+  /** The authorisation code (1-512 characters). */
+  code: Scalars['String']['input'];
+  /** The member to bind to: required for staff; a member may omit it (or give their own id). */
+  memberId?: InputMaybe<Scalars['ID']['input']>;
+  /** The provider the code comes from. */
+  provider: SocialProvider;
+};
+
+/** What one run of the birthday job did. */
+export type BirthdayJobResult = {
+  __typename?: 'BirthdayJobResult';
+  /** Members whose birthday this year had been announced before. */
+  alreadyNotified: Scalars['Int']['output'];
+  /** The instant given. */
+  asOf: Scalars['DateTime']['output'];
+  /** The day whose birthdays were announced (YYYY-MM-DD). */
+  birthdayDate: Scalars['String']['output'];
+  /** Its business day (tenant time zone), YYYY-MM-DD. */
+  businessDate: Scalars['String']['output'];
+  /** Members announced by this run. */
+  notified: Scalars['Int']['output'];
+  /** The year of that day: each member is announced once per year. */
+  year: Scalars['Int']['output'];
+};
+
 /** A status change. */
 export type ChangeMemberStatusInput = {
   /** The member. */
@@ -174,6 +201,28 @@ export type CreateStaffUserInput = {
   username: Scalars['String']['input'];
 };
 
+/** What requestEmailVerification sent. */
+export type EmailVerificationRequested = {
+  __typename?: 'EmailVerificationRequested';
+  /** When the link stops working. */
+  expiresAt: Scalars['DateTime']['output'];
+  /** The earliest time another link may be requested. */
+  retryAfter: Scalars['DateTime']['output'];
+  /** The address the link went to. */
+  sentTo: Scalars['String']['output'];
+};
+
+/** A verified email address. */
+export type EmailVerified = {
+  __typename?: 'EmailVerified';
+  /** The address, masked. */
+  email: Scalars['String']['output'];
+  /** The member whose address it is. */
+  memberId: Scalars['ID']['output'];
+  /** When it was first verified. */
+  verifiedAt: Scalars['DateTime']['output'];
+};
+
 /** A request to erase a member. */
 export type EraseMemberInput = {
   /** The member. */
@@ -203,6 +252,8 @@ export type ImportMemberRow = {
   name: Scalars['String']['input'];
   /** Mobile phone; normalised to E.164 (a bare 11-digit mainland number gets +86). The key rows are de-duplicated and merged on. */
   phone: Scalars['String']['input'];
+  /** The inviter's referral code (4-32 letters, digits, _ or -); used only when the row creates a member. */
+  referralCode?: InputMaybe<Scalars['String']['input']>;
   /** When the source system last changed this record (ISO-8601, not in the future). A row newer than the member's profile may replace set fields; without it a row only fills empty ones. */
   updatedAt?: InputMaybe<Scalars['String']['input']>;
 };
@@ -263,6 +314,8 @@ export type Member = {
   consents: Array<Consent>;
   /** Email address, masked (l****@example.com) unless the caller may see PII or is the member. */
   email: Maybe<Scalars['String']['output']>;
+  /** When the member proved the current email address theirs (verification link); null while unverified. Changing the address clears it. */
+  emailVerifiedAt: Maybe<Scalars['DateTime']['output']>;
   /** When the member was erased; null unless ERASED (phone and name then read as "[erased]", email, birthday and gender as null). */
   erasedAt: Maybe<Scalars['DateTime']['output']>;
   /** Gender, when given; null unless the caller may see PII or is the member. */
@@ -271,6 +324,8 @@ export type Member = {
   growth: Scalars['Int']['output'];
   /** Sortable unique id. */
   id: Scalars['ID']['output'];
+  /** Bound WeChat and Alipay accounts, oldest first. The member themself or back-office read roles. */
+  identities: Array<SocialIdentity>;
   /** Display name, masked unless the caller may see PII or is the member. */
   name: Scalars['String']['output'];
   /** The member's orders, newest first. */
@@ -316,6 +371,8 @@ export type MemberDataExport = {
   consents: Array<Consent>;
   /** When this export was made. */
   exportedAt: Scalars['DateTime']['output'];
+  /** Bound social accounts, ids in clear. */
+  identities: Array<SocialIdentity>;
   /** Every order, newest first. */
   orders: Array<Order>;
   /** The member's record, PII in clear. */
@@ -370,6 +427,8 @@ export type MemberProfile = {
   channel: Channel;
   /** Email address. */
   email: Maybe<Scalars['String']['output']>;
+  /** When the current email address was verified. */
+  emailVerifiedAt: Maybe<Scalars['DateTime']['output']>;
   /** Gender. */
   gender: Maybe<Gender>;
   /** Member id. */
@@ -380,6 +439,8 @@ export type MemberProfile = {
   phone: Scalars['String']['output'];
   /** When the profile was first complete. */
   profileCompletedAt: Maybe<Scalars['DateTime']['output']>;
+  /** The referral code given at registration. */
+  referralCode: Maybe<Scalars['String']['output']>;
   /** When the member registered. */
   registeredAt: Scalars['DateTime']['output'];
   /** Account status. */
@@ -409,10 +470,14 @@ export type MemberTag = {
 /** How a message was delivered. */
 export type MessageChannel =
   | 'EMAIL'
-  | 'SMS';
+  | 'SMS'
+  /** A WeChat template message (to an openId). */
+  | 'WECHAT';
 
 export type Mutation = {
   __typename?: 'Mutation';
+  /** Binds the WeChat or Alipay account an authorisation code proves to a member: the member themself (memberId omitted or their own), or OPERATOR, SUPPORT or a client with members:write for a given member (audited). CONFLICT (`field: code`) when the account, or the same person's other app, is bound to another member. Binding again changes nothing. */
+  bindIdentity: Member;
   /** Changes a member's status (ACTIVE, FROZEN, BLACKLISTED) with a reason; audited and emitted as member.status_changed. ADMIN, SUPPORT or OPERATOR. */
   changeMemberStatus: Member;
   /** Exchanges an API client's id and secret for a client token (role INTEGRATION with the client's scopes). */
@@ -435,12 +500,20 @@ export type Mutation = {
   recordRefund: Refund;
   /** Registers a member (staff at a store or back office). A phone that exists already is CONFLICT. */
   registerMember: Member;
+  /** Emails the caller a single-use link (valid 24 hours by default) that verifies their email address on file. Member token only; throttled per member (RATE_LIMITED with `extensions.retryAfterSeconds`). */
+  requestEmailVerification: EmailVerificationRequested;
   /** Sends a 6-digit one-time code by SMS (valid 5 minutes, single use). Throttled per phone and per IP (RATE_LIMITED with `extensions.retryAfterSeconds`). LOGIN and PAYMENT codes go only to registered members, but the answer is the same either way. PAYMENT needs the member's own token or a staff token. */
   requestOtp: OtpRequested;
+  /** Announces the birthdays BIRTHDAY_NOTICE_DAYS (7 by default) after the business day of `asOf` (tenant time zone) as member.birthday_upcoming; 29 February birthdays are announced for 28 February in other years. Once per member and year, so re-running is safe. Runs daily by itself; ADMIN only. */
+  runBirthdayJob: BirthdayJobResult;
+  /** Warns the members the next tier evaluation would move down (member.tier_downgrade_warning), when the business day of `asOf` (tenant time zone) is within the warning window before it (TIER_WARNING_DAYS, 30 by default): the evaluation's own rule, protection period included, on what they will still have earned by then. Once per member and evaluation, so re-running is safe. Runs daily by itself; ADMIN only. */
+  runTierDowngradeWarnings: TierDowngradeWarningResult;
   /** Runs the periodic tier evaluation for the day of `asOf`: downgrades members whose rolling 12-month spend and growth no longer earn their tier, never inside the protection period. Idempotent per member and day. ADMIN only. */
   runTierEvaluation: TierEvaluationResult;
   /** Puts a member in a tier by hand (reason required, audited, emitted as member.tier_changed MANUAL). ADMIN or OPERATOR. */
   setMemberTier: Member;
+  /** Logs a member in with a WeChat or Alipay authorisation code: the member bound to that account, or to another app of the same person (same unionId; the new app is bound too). No member: NOT_FOUND with `extensions.reason: IDENTITY_NOT_BOUND` and `hint: bindIdentity` (register, log in, then bind). FROZEN, BLACKLISTED and ERASED members are FORBIDDEN. */
+  socialLogin: AuthToken;
   /** Logs a staff user in with username and password and returns a bearer token. */
   staffLogin: AuthToken;
   /** Puts a MANUAL tag on a member (1-32 letters, digits, _ or -, lower-cased); audited and emitted as member.tags_changed. Tagging again changes nothing. OPERATOR (or ADMIN). */
@@ -453,6 +526,13 @@ export type Mutation = {
   updateProfile: Member;
   /** Replaces the tier ladder. ADMIN only; audited. Tiers members hold cannot be removed. */
   updateTierLadder: Array<Tier>;
+  /** Verifies a member's email address with the token of a link from requestEmailVerification: single use, unexpired, and only for the address it was sent to. No token needed (the link opens in a browser). */
+  verifyEmail: EmailVerified;
+};
+
+
+export type MutationBindIdentityArgs = {
+  input: BindIdentityInput;
 };
 
 
@@ -516,6 +596,16 @@ export type MutationRequestOtpArgs = {
 };
 
 
+export type MutationRunBirthdayJobArgs = {
+  asOf: Scalars['DateTime']['input'];
+};
+
+
+export type MutationRunTierDowngradeWarningsArgs = {
+  asOf: Scalars['DateTime']['input'];
+};
+
+
 export type MutationRunTierEvaluationArgs = {
   asOf: Scalars['DateTime']['input'];
 };
@@ -523,6 +613,11 @@ export type MutationRunTierEvaluationArgs = {
 
 export type MutationSetMemberTierArgs = {
   input: SetMemberTierInput;
+};
+
+
+export type MutationSocialLoginArgs = {
+  input: SocialLoginInput;
 };
 
 
@@ -553,6 +648,11 @@ export type MutationUpdateProfileArgs = {
 
 export type MutationUpdateTierLadderArgs = {
   input: UpdateTierLadderInput;
+};
+
+
+export type MutationVerifyEmailArgs = {
+  input: VerifyEmailInput;
 };
 
 /** A completed order. */
@@ -659,7 +759,7 @@ export type Query = {
   members: MemberConnection;
   /** Everything held about the caller (right of access): profile in clear, consent history, orders, refunds, tier history and the audit trail of their record. Member token only. */
   myData: MemberDataExport;
-  /** Messages the local (non-production) provider recorded for a phone number or email address, newest first (at most 100). ADMIN only. */
+  /** Messages the local (non-production) provider recorded for a phone number or email address (or, with `channel: WECHAT`, a WeChat openId), newest first (at most 100). ADMIN only. */
   sentMessages: Array<SentMessage>;
   /** Every tag in use (MANUAL by staff, RULE from analytics) with how many members carry it, by name (at most 1,000). Back-office read roles or a client with members:read. */
   tags: Array<TagSummary>;
@@ -688,6 +788,7 @@ export type QueryMembersArgs = {
 
 
 export type QuerySentMessagesArgs = {
+  channel?: InputMaybe<MessageChannel>;
   to: Scalars['String']['input'];
 };
 
@@ -780,6 +881,8 @@ export type RegisterMemberInput = {
   otp?: InputMaybe<Scalars['String']['input']>;
   /** Mobile phone; normalised to E.164 (a bare 11-digit mainland number gets +86). */
   phone: Scalars['String']['input'];
+  /** The inviter's referral code (4-32 letters, digits, _ or -), kept for marketing and carried in member.registered. */
+  referralCode?: InputMaybe<Scalars['String']['input']>;
 };
 
 /** Asks for a one-time code. */
@@ -822,6 +925,34 @@ export type SetMemberTierInput = {
   /** Code of the new tier. */
   tier: Scalars['String']['input'];
 };
+
+/** A social account bound to a member. */
+export type SocialIdentity = {
+  __typename?: 'SocialIdentity';
+  /** When it was bound. */
+  boundAt: Scalars['DateTime']['output'];
+  /** The provider's user id in the brand's app, masked (oAbC****xyz) unless the caller may see PII or is the member. */
+  openId: Scalars['String']['output'];
+  /** The provider. */
+  provider: SocialProvider;
+  /** The id shared by the person's accounts across the provider's apps, when the provider gave one; masked like openId. */
+  unionId: Maybe<Scalars['String']['output']>;
+};
+
+/** A social login: the provider and the authorisation code its client SDK returned (wx.login, my.getAuthCode); outside production the local adapter accepts `local:<openId>` or `local:<openId>:<unionId>`. */
+export type SocialLoginInput = {
+  /** The authorisation code (1-512 characters); it proves the account, raw ids are never accepted. */
+  code: Scalars['String']['input'];
+  /** The provider the code comes from. */
+  provider: SocialProvider;
+};
+
+/** A social login provider. */
+export type SocialProvider =
+  /** Alipay (mini program, app). */
+  | 'ALIPAY'
+  /** WeChat (mini program, official account, app): openId per app, unionId across the brand's apps. */
+  | 'WECHAT';
 
 /** Credentials of a staff user. */
 export type StaffLoginInput = {
@@ -900,6 +1031,27 @@ export type TierChange = {
   to: Scalars['String']['output'];
 };
 
+/** What one run of the tier downgrade warnings did. */
+export type TierDowngradeWarningResult = {
+  __typename?: 'TierDowngradeWarningResult';
+  /** Members skipped because they were already warned about this evaluation. */
+  alreadyWarned: Scalars['Int']['output'];
+  /** The instant given. */
+  asOf: Scalars['DateTime']['output'];
+  /** Its business day (tenant time zone), YYYY-MM-DD. */
+  businessDate: Scalars['String']['output'];
+  /** Members above the entry tier looked at (not warned before). */
+  checked: Scalars['Int']['output'];
+  /** Whether the business day is inside that evaluation's warning window; when false nothing was checked. */
+  due: Scalars['Boolean']['output'];
+  /** The instant that evaluation evaluates as of (the start of its day, tenant time zone). */
+  evaluationAt: Scalars['DateTime']['output'];
+  /** The next evaluation day after it (YYYY-MM-DD). */
+  evaluationDate: Scalars['String']['output'];
+  /** Members warned by this run. */
+  warned: Scalars['Int']['output'];
+};
+
 /** What a tier evaluation run did. */
 export type TierEvaluationResult = {
   __typename?: 'TierEvaluationResult';
@@ -955,6 +1107,12 @@ export type UpdateProfileInput = {
 export type UpdateTierLadderInput = {
   /** 1 to 20 tiers in rank order. */
   tiers: Array<TierInput>;
+};
+
+/** The token of an email verification link. */
+export type VerifyEmailInput = {
+  /** The `token` query parameter of the link. */
+  token: Scalars['String']['input'];
 };
 
 export type Link__Purpose =
@@ -1065,6 +1223,9 @@ export type ResolversTypes = {
   AuditEntryConnection: ResolverTypeWrapper<Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversTypes['AuditEntryEdge']> }>;
   AuditEntryEdge: ResolverTypeWrapper<Omit<AuditEntryEdge, 'node'> & { node: ResolversTypes['AuditEntry'] }>;
   AuthToken: ResolverTypeWrapper<AuthToken>;
+  BindIdentityInput: BindIdentityInput;
+  BirthdayJobResult: ResolverTypeWrapper<BirthdayJobResult>;
+  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ChangeMemberStatusInput: ChangeMemberStatusInput;
   Channel: Channel;
   ClientTokenInput: ClientTokenInput;
@@ -1075,13 +1236,14 @@ export type ResolversTypes = {
   CreateApiClientInput: CreateApiClientInput;
   CreateStaffUserInput: CreateStaffUserInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
+  EmailVerificationRequested: ResolverTypeWrapper<EmailVerificationRequested>;
+  EmailVerified: ResolverTypeWrapper<EmailVerified>;
   EraseMemberInput: EraseMemberInput;
   Fen: ResolverTypeWrapper<Scalars['Fen']['output']>;
   Gender: Gender;
   ImportMemberRow: ImportMemberRow;
   ImportMembersInput: ImportMembersInput;
   ImportMembersResult: ResolverTypeWrapper<ImportMembersResult>;
-  Int: ResolverTypeWrapper<Scalars['Int']['output']>;
   ImportRowResult: ResolverTypeWrapper<ImportRowResult>;
   ImportRowStatus: ImportRowStatus;
   Member: ResolverTypeWrapper<MemberRow>;
@@ -1114,6 +1276,9 @@ export type ResolversTypes = {
   Role: Role;
   SentMessage: ResolverTypeWrapper<SentMessage>;
   SetMemberTierInput: SetMemberTierInput;
+  SocialIdentity: ResolverTypeWrapper<SocialIdentity>;
+  SocialLoginInput: SocialLoginInput;
+  SocialProvider: SocialProvider;
   StaffLoginInput: StaffLoginInput;
   StaffUser: ResolverTypeWrapper<StaffUserRow>;
   TagMemberInput: TagMemberInput;
@@ -1121,11 +1286,13 @@ export type ResolversTypes = {
   TagSummary: ResolverTypeWrapper<TagSummary>;
   Tier: ResolverTypeWrapper<TierLevel>;
   TierChange: ResolverTypeWrapper<TierChangeRow>;
+  TierDowngradeWarningResult: ResolverTypeWrapper<TierDowngradeWarningResult>;
   TierEvaluationResult: ResolverTypeWrapper<TierEvaluationResult>;
   TierInput: TierInput;
   UpdateConsentsInput: UpdateConsentsInput;
   UpdateProfileInput: UpdateProfileInput;
   UpdateTierLadderInput: UpdateTierLadderInput;
+  VerifyEmailInput: VerifyEmailInput;
   federation__FieldSet: ResolverTypeWrapper<Scalars['federation__FieldSet']['output']>;
   link__Import: ResolverTypeWrapper<Scalars['link__Import']['output']>;
   link__Purpose: Link__Purpose;
@@ -1141,6 +1308,9 @@ export type ResolversParentTypes = {
   AuditEntryConnection: Omit<AuditEntryConnection, 'edges'> & { edges: Array<ResolversParentTypes['AuditEntryEdge']> };
   AuditEntryEdge: Omit<AuditEntryEdge, 'node'> & { node: ResolversParentTypes['AuditEntry'] };
   AuthToken: AuthToken;
+  BindIdentityInput: BindIdentityInput;
+  BirthdayJobResult: BirthdayJobResult;
+  Int: Scalars['Int']['output'];
   ChangeMemberStatusInput: ChangeMemberStatusInput;
   ClientTokenInput: ClientTokenInput;
   Consent: ConsentRow;
@@ -1148,12 +1318,13 @@ export type ResolversParentTypes = {
   CreateApiClientInput: CreateApiClientInput;
   CreateStaffUserInput: CreateStaffUserInput;
   DateTime: Scalars['DateTime']['output'];
+  EmailVerificationRequested: EmailVerificationRequested;
+  EmailVerified: EmailVerified;
   EraseMemberInput: EraseMemberInput;
   Fen: Scalars['Fen']['output'];
   ImportMemberRow: ImportMemberRow;
   ImportMembersInput: ImportMembersInput;
   ImportMembersResult: ImportMembersResult;
-  Int: Scalars['Int']['output'];
   ImportRowResult: ImportRowResult;
   Member: MemberRow;
   MemberConnection: Omit<MemberConnection, 'edges'> & { edges: Array<ResolversParentTypes['MemberEdge']> };
@@ -1180,17 +1351,21 @@ export type ResolversParentTypes = {
   RequestOtpInput: RequestOtpInput;
   SentMessage: SentMessage;
   SetMemberTierInput: SetMemberTierInput;
+  SocialIdentity: SocialIdentity;
+  SocialLoginInput: SocialLoginInput;
   StaffLoginInput: StaffLoginInput;
   StaffUser: StaffUserRow;
   TagMemberInput: TagMemberInput;
   TagSummary: TagSummary;
   Tier: TierLevel;
   TierChange: TierChangeRow;
+  TierDowngradeWarningResult: TierDowngradeWarningResult;
   TierEvaluationResult: TierEvaluationResult;
   TierInput: TierInput;
   UpdateConsentsInput: UpdateConsentsInput;
   UpdateProfileInput: UpdateProfileInput;
   UpdateTierLadderInput: UpdateTierLadderInput;
+  VerifyEmailInput: VerifyEmailInput;
   federation__FieldSet: Scalars['federation__FieldSet']['output'];
   link__Import: Scalars['link__Import']['output'];
   Boolean: Scalars['Boolean']['output'];
@@ -1241,6 +1416,15 @@ export type AuthTokenResolvers<ContextType = Ctx, ParentType extends ResolversPa
   token?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type BirthdayJobResultResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['BirthdayJobResult'] = ResolversParentTypes['BirthdayJobResult']> = {
+  alreadyNotified?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  birthdayDate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  businessDate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  notified?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  year?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type ConsentResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Consent'] = ResolversParentTypes['Consent']> = {
   channel?: Resolver<ResolversTypes['ConsentChannel'], ParentType, ContextType>;
   granted?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
@@ -1252,6 +1436,18 @@ export type ConsentResolvers<ContextType = Ctx, ParentType extends ResolversPare
 export interface DateTimeScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['DateTime'], any> {
   name: 'DateTime';
 }
+
+export type EmailVerificationRequestedResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['EmailVerificationRequested'] = ResolversParentTypes['EmailVerificationRequested']> = {
+  expiresAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  retryAfter?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  sentTo?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
+export type EmailVerifiedResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['EmailVerified'] = ResolversParentTypes['EmailVerified']> = {
+  email?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  memberId?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  verifiedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+};
 
 export interface FenScalarConfig extends GraphQLScalarTypeConfig<ResolversTypes['Fen'], any> {
   name: 'Fen';
@@ -1279,10 +1475,12 @@ export type MemberResolvers<ContextType = Ctx, ParentType extends ResolversParen
   channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
   consents?: Resolver<Array<ResolversTypes['Consent']>, ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  emailVerifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   erasedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   gender?: Resolver<Maybe<ResolversTypes['Gender']>, ParentType, ContextType>;
   growth?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
+  identities?: Resolver<Array<ResolversTypes['SocialIdentity']>, ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   orders?: Resolver<ResolversTypes['OrderConnection'], ParentType, ContextType, RequireFields<MemberOrdersArgs, 'first'>>;
   phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1303,6 +1501,7 @@ export type MemberDataExportResolvers<ContextType = Ctx, ParentType extends Reso
   auditLog?: Resolver<Array<ResolversTypes['AuditEntry']>, ParentType, ContextType>;
   consents?: Resolver<Array<ResolversTypes['Consent']>, ParentType, ContextType>;
   exportedAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  identities?: Resolver<Array<ResolversTypes['SocialIdentity']>, ParentType, ContextType>;
   orders?: Resolver<Array<ResolversTypes['Order']>, ParentType, ContextType>;
   profile?: Resolver<ResolversTypes['MemberProfile'], ParentType, ContextType>;
   refunds?: Resolver<Array<ResolversTypes['Refund']>, ParentType, ContextType>;
@@ -1318,11 +1517,13 @@ export type MemberProfileResolvers<ContextType = Ctx, ParentType extends Resolve
   birthday?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   channel?: Resolver<ResolversTypes['Channel'], ParentType, ContextType>;
   email?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  emailVerifiedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
   gender?: Resolver<Maybe<ResolversTypes['Gender']>, ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   phone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   profileCompletedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
+  referralCode?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
   registeredAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   status?: Resolver<ResolversTypes['MemberStatus'], ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1335,6 +1536,7 @@ export type MemberTagResolvers<ContextType = Ctx, ParentType extends ResolversPa
 };
 
 export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Mutation'] = ResolversParentTypes['Mutation']> = {
+  bindIdentity?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationBindIdentityArgs, 'input'>>;
   changeMemberStatus?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationChangeMemberStatusArgs, 'input'>>;
   clientToken?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationClientTokenArgs, 'input'>>;
   createApiClient?: Resolver<ResolversTypes['ApiClientCredentials'], ParentType, ContextType, RequireFields<MutationCreateApiClientArgs, 'input'>>;
@@ -1346,15 +1548,20 @@ export type MutationResolvers<ContextType = Ctx, ParentType extends ResolversPar
   recordOrders?: Resolver<Array<ResolversTypes['RecordOrderResult']>, ParentType, ContextType, RequireFields<MutationRecordOrdersArgs, 'input'>>;
   recordRefund?: Resolver<ResolversTypes['Refund'], ParentType, ContextType, RequireFields<MutationRecordRefundArgs, 'input'>>;
   registerMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationRegisterMemberArgs, 'input'>>;
+  requestEmailVerification?: Resolver<ResolversTypes['EmailVerificationRequested'], ParentType, ContextType>;
   requestOtp?: Resolver<ResolversTypes['OtpRequested'], ParentType, ContextType, RequireFields<MutationRequestOtpArgs, 'input'>>;
+  runBirthdayJob?: Resolver<ResolversTypes['BirthdayJobResult'], ParentType, ContextType, RequireFields<MutationRunBirthdayJobArgs, 'asOf'>>;
+  runTierDowngradeWarnings?: Resolver<ResolversTypes['TierDowngradeWarningResult'], ParentType, ContextType, RequireFields<MutationRunTierDowngradeWarningsArgs, 'asOf'>>;
   runTierEvaluation?: Resolver<ResolversTypes['TierEvaluationResult'], ParentType, ContextType, RequireFields<MutationRunTierEvaluationArgs, 'asOf'>>;
   setMemberTier?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationSetMemberTierArgs, 'input'>>;
+  socialLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationSocialLoginArgs, 'input'>>;
   staffLogin?: Resolver<ResolversTypes['AuthToken'], ParentType, ContextType, RequireFields<MutationStaffLoginArgs, 'input'>>;
   tagMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationTagMemberArgs, 'input'>>;
   untagMember?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationUntagMemberArgs, 'input'>>;
   updateConsents?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationUpdateConsentsArgs, 'input'>>;
   updateProfile?: Resolver<ResolversTypes['Member'], ParentType, ContextType, RequireFields<MutationUpdateProfileArgs, 'input'>>;
   updateTierLadder?: Resolver<Array<ResolversTypes['Tier']>, ParentType, ContextType, RequireFields<MutationUpdateTierLadderArgs, 'input'>>;
+  verifyEmail?: Resolver<ResolversTypes['EmailVerified'], ParentType, ContextType, RequireFields<MutationVerifyEmailArgs, 'input'>>;
 };
 
 export type OrderResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['Order'] = ResolversParentTypes['Order'], FederationReferenceType extends FederationReferenceTypes['Order'] = FederationReferenceTypes['Order']> = {
@@ -1434,6 +1641,13 @@ export type SentMessageResolvers<ContextType = Ctx, ParentType extends Resolvers
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type SocialIdentityResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['SocialIdentity'] = ResolversParentTypes['SocialIdentity']> = {
+  boundAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  openId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  provider?: Resolver<ResolversTypes['SocialProvider'], ParentType, ContextType>;
+  unionId?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+};
+
 export type StaffUserResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['StaffUser'] = ResolversParentTypes['StaffUser']> = {
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
   id?: Resolver<ResolversTypes['ID'], ParentType, ContextType>;
@@ -1463,6 +1677,17 @@ export type TierChangeResolvers<ContextType = Ctx, ParentType extends ResolversP
   to?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type TierDowngradeWarningResultResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TierDowngradeWarningResult'] = ResolversParentTypes['TierDowngradeWarningResult']> = {
+  alreadyWarned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  businessDate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  checked?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  due?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
+  evaluationAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
+  evaluationDate?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  warned?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type TierEvaluationResultResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TierEvaluationResult'] = ResolversParentTypes['TierEvaluationResult']> = {
   alreadyEvaluated?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   asOf?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1485,8 +1710,11 @@ export type Resolvers<ContextType = Ctx> = {
   AuditEntryConnection?: AuditEntryConnectionResolvers<ContextType>;
   AuditEntryEdge?: AuditEntryEdgeResolvers<ContextType>;
   AuthToken?: AuthTokenResolvers<ContextType>;
+  BirthdayJobResult?: BirthdayJobResultResolvers<ContextType>;
   Consent?: ConsentResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
+  EmailVerificationRequested?: EmailVerificationRequestedResolvers<ContextType>;
+  EmailVerified?: EmailVerifiedResolvers<ContextType>;
   Fen?: GraphQLScalarType;
   ImportMembersResult?: ImportMembersResultResolvers<ContextType>;
   ImportRowResult?: ImportRowResultResolvers<ContextType>;
@@ -1507,10 +1735,12 @@ export type Resolvers<ContextType = Ctx> = {
   RecordOrderResult?: RecordOrderResultResolvers<ContextType>;
   Refund?: RefundResolvers<ContextType>;
   SentMessage?: SentMessageResolvers<ContextType>;
+  SocialIdentity?: SocialIdentityResolvers<ContextType>;
   StaffUser?: StaffUserResolvers<ContextType>;
   TagSummary?: TagSummaryResolvers<ContextType>;
   Tier?: TierResolvers<ContextType>;
   TierChange?: TierChangeResolvers<ContextType>;
+  TierDowngradeWarningResult?: TierDowngradeWarningResultResolvers<ContextType>;
   TierEvaluationResult?: TierEvaluationResultResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

@@ -2,18 +2,21 @@ import type { DataSource } from 'typeorm';
 import { newId } from '@membergraph/platform';
 import { SentMessageEntity } from '../entities/sent-message.entity';
 import type { PiiVault } from '../services/pii.service';
-import type { MessageChannel, MessageRecorder, OutgoingMessage, RecordedMessage } from './message-provider';
+import { messageText, type MessageChannel, type MessageRecorder, type OutgoingMessage, type RecordedMessage } from './message-provider';
 import { normalizePhone } from '../domain/phone';
 import { normalizeEmail } from '../domain/profile';
+import { isIdentityId } from '../domain/identity';
 
-/** The blind index of a recipient: the same one members are found by, so one lookup serves both. */
+/** The blind index of a recipient: the same one members (or their WeChat identities) are found by, so one lookup serves both. */
 export function recipientIndex(vault: PiiVault, channel: MessageChannel, to: string): string {
+  if (channel === 'WECHAT') return vault.openIdIndex('WECHAT', to);
   return channel === 'SMS' ? vault.phoneIndex(to) : vault.emailIndex(to);
 }
 
 /**
  * Outside production: "sends" by storing the message, encrypted like member PII, so ADMIN (tests,
- * the dev console) can read a code back and finish an OTP flow without a real provider.
+ * the dev console) can read a code back and finish an OTP flow without a real provider. WeChat
+ * template messages are stored as their text (`messageText`).
  */
 export class LocalMessageProvider implements MessageRecorder {
   readonly name = 'local';
@@ -28,17 +31,28 @@ export class LocalMessageProvider implements MessageRecorder {
     await this.ds.getRepository(SentMessageEntity).insert({
       id,
       channel: message.channel,
-      ...this.vault.sealMessage(id, { to: message.to, toIndex: recipientIndex(this.vault, message.channel, message.to), body: message.body }),
+      ...this.vault.sealMessage(id, { to: message.to, toIndex: recipientIndex(this.vault, message.channel, message.to), body: messageText(message) }),
       sentAt: new Date(),
     });
   }
 
-  async sentTo(to: string, limit = 100): Promise<RecordedMessage[]> {
-    const email = to.includes('@') ? normalizeEmail(to) : null;
-    const phone = email ? null : normalizePhone(to);
-    if (!email && !phone) return [];
-    const index = email ? recipientIndex(this.vault, 'EMAIL', email) : recipientIndex(this.vault, 'SMS', phone!);
-    const rows = await this.ds.getRepository(SentMessageEntity).find({ where: { toIndex: index }, order: { id: 'DESC' }, take: limit });
+  async sentTo(to: string, opts: { channel?: MessageChannel; limit?: number } = {}): Promise<RecordedMessage[]> {
+    const index = this.indexOf(to, opts.channel);
+    if (!index) return [];
+    const rows = await this.ds.getRepository(SentMessageEntity).find({
+      where: { toIndex: index, ...(opts.channel ? { channel: opts.channel } : {}) },
+      order: { id: 'DESC' },
+      take: opts.limit ?? 100,
+    });
     return rows.map((row) => ({ channel: row.channel as MessageChannel, sentAt: row.sentAt, ...this.vault.openMessage(row) }));
+  }
+
+  /** A WeChat openId when asked for WECHAT messages, else a phone or an email address. */
+  private indexOf(to: string, channel: MessageChannel | undefined): string | null {
+    if (channel === 'WECHAT') return isIdentityId(to) ? recipientIndex(this.vault, 'WECHAT', to) : null;
+    const email = to.includes('@') ? normalizeEmail(to) : null;
+    if (email) return channel === 'SMS' ? null : recipientIndex(this.vault, 'EMAIL', email);
+    const phone = normalizePhone(to);
+    return phone && channel !== 'EMAIL' ? recipientIndex(this.vault, 'SMS', phone) : null;
   }
 }

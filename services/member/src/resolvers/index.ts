@@ -36,17 +36,22 @@ import { changeMemberStatus } from '../services/member-status.service';
 import { authorizeSearch, searchMembers } from '../services/member-search.service';
 import { MAX_IMPORT_ROWS, importMembers } from '../services/member-import.service';
 import { runTierEvaluation } from '../jobs/tier-evaluation.job';
+import { runTierDowngradeWarnings } from '../jobs/tier-downgrade-warning.job';
+import { runBirthdayJob } from '../jobs/birthday.job';
 import type { MemberRow } from '../entities/member.entity';
 import { createStaffUser, staffLogin } from '../services/staff-auth.service';
 import { maySeePii, presentPii, type MemberPii, type PiiVault } from '../services/pii.service';
 import { depsOf } from '../services/deps';
 import { consumeOtp, requestOtp, requireOtp } from '../services/otp.service';
 import { memberLogin } from '../services/member-auth.service';
+import { bindIdentity, presentIdentities, proveIdentity, socialLogin } from '../services/identity.service';
+import { requestEmailVerification, verifyEmail } from '../services/email-verification.service';
 import { clientToken, createApiClient } from '../services/api-client.service';
 import { isRecorder } from '../messaging/message-provider';
 import { SELF_SERVICE_CHANNELS } from '../domain/profile';
 import { normalizePhone } from '../domain/phone';
 import { normalizeEmail } from '../domain/profile';
+import { isIdentityId } from '../domain/identity';
 
 const REGISTER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['members:write'] };
 const RECORD_ORDER: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['orders:write'] };
@@ -61,6 +66,8 @@ const READ_AUDIT: Permission = { roles: [Role.SUPPORT] };
 /** Who puts manual tags on members (ADMIN too). */
 const TAG: Permission = { roles: [Role.OPERATOR] };
 const MAX_BATCH = 500;
+/** Staff (and integration clients) who bind a social account for a member (ADMIN too); audited. */
+const BIND_IDENTITY: Permission = { roles: [Role.OPERATOR, Role.SUPPORT], scopes: ['members:write'] };
 /** Who imports members in bulk (ADMIN too). */
 const IMPORT: Permission = { roles: [Role.OPERATOR] };
 /** A batch racing a registration of one of its phones retries; more than this is not a race. */
@@ -134,13 +141,15 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         const n = pageSize(first);
         return toConnection(await auditEntries(kit.ds.manager, memberId, n + 1, decodeCursor(after)), n, (r) => r.id);
       },
-      sentMessages: async (_, { to }, ctx) => {
+      sentMessages: async (_, { to, channel }, ctx) => {
         requirePermission(ctx, ADMIN_ONLY);
-        if (!normalizePhone(to) && !(to.includes('@') && normalizeEmail(to))) {
+        if (channel === 'WECHAT') {
+          if (!isIdentityId(to)) throw badField('to', 'to must be a WeChat openId');
+        } else if (!normalizePhone(to) && !(to.includes('@') && normalizeEmail(to))) {
           throw badField('to', 'to must be a phone number or an email address');
         }
         // Only the local recorder keeps messages; a real provider has nothing to show.
-        return isRecorder(deps.messages) ? deps.messages.sentTo(to) : [];
+        return isRecorder(deps.messages) ? deps.messages.sentTo(to, { channel: channel ?? undefined }) : [];
       },
     },
     Mutation: {
@@ -167,6 +176,24 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
       },
       requestOtp: (_, { input }, ctx) => requestOtp(deps, ctx, input),
       memberLogin: (_, { input }) => memberLogin(deps, input),
+      socialLogin: (_, { input }) => socialLogin(deps, input),
+      bindIdentity: async (_, { input }, ctx) => {
+        const principal = requireAuth(ctx);
+        const memberId = input.memberId ?? (principal.kind === 'member' ? principal.sub : null);
+        if (!memberId) throw badField('memberId', 'memberId is required when staff bind an account');
+        requireMemberAccess(ctx, memberId, BIND_IDENTITY);
+        stillAllowed(ctx, await ctx.loaders.member.load(memberId));
+        // The provider is asked before the transaction: no row lock is held across its round trip.
+        const proof = await proveIdentity(deps, input.provider, input.code);
+        return kit.uow((em) => bindIdentity(deps, em, principal.sub, memberId, input.provider, proof));
+      },
+      requestEmailVerification: async (_, __, ctx) => {
+        const principal = requireAuth(ctx);
+        if (principal.kind !== 'member') throw forbidden('requestEmailVerification needs a member token');
+        stillAllowed(ctx, await ctx.loaders.member.load(principal.sub));
+        return requestEmailVerification(deps, principal.sub);
+      },
+      verifyEmail: (_, { input }) => verifyEmail(deps, input.token),
       createStaffUser: (_, { input }, ctx) => {
         const actor = requirePermission(ctx, ADMIN_ONLY);
         return kit.uow((em) => createStaffUser(kit, em, actor.sub, input));
@@ -240,6 +267,16 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         if (asOf.getTime() < Date.UTC(2000, 0, 1)) throw badField('asOf', 'asOf must be after 2000-01-01');
         return runTierEvaluation(kit, actor.sub, asOf);
       },
+      runTierDowngradeWarnings: (_, { asOf }, ctx) => {
+        const actor = requirePermission(ctx, ADMIN_ONLY);
+        if (asOf.getTime() < Date.UTC(2000, 0, 1)) throw badField('asOf', 'asOf must be after 2000-01-01');
+        return runTierDowngradeWarnings(kit, actor.sub, asOf);
+      },
+      runBirthdayJob: (_, { asOf }, ctx) => {
+        const actor = requirePermission(ctx, ADMIN_ONLY);
+        if (asOf.getTime() < Date.UTC(2000, 0, 1)) throw badField('asOf', 'asOf must be after 2000-01-01');
+        return runBirthdayJob(kit, actor.sub, asOf);
+      },
       eraseMember: (_, { input }, ctx) => {
         // The right to erasure is the member's own (even when BLACKLISTED); among staff only ADMIN may.
         const actor = requireMemberAccess(ctx, input.memberId, ADMIN_ONLY);
@@ -285,6 +322,14 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
       tags: (m, _, ctx) => {
         requireMemberAccess(ctx, m.id, STAFF_READ);
         return ctx.loaders.tags.load(m.id);
+      },
+      identities: async (m, _, ctx) => {
+        requireMemberAccess(ctx, m.id, STAFF_READ);
+        const clear = maySeePii(ctx.principal, m.id);
+        const rows = await ctx.loaders.identities.load(m.id);
+        // Account ids are personal data: staff reading them in clear is audited like phone and name.
+        if (clear && rows.length && ctx.principal && ctx.principal.kind !== 'member' && m.status !== 'ERASED') await ctx.loaders.piiRead(ctx.principal.sub, m.id, ctx.requestId);
+        return presentIdentities(deps.vault, m, rows, clear);
       },
       consents: async (m, _, ctx) => {
         requireMemberAccess(ctx, m.id, STAFF_READ);

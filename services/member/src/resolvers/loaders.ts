@@ -12,6 +12,8 @@ import type { MemberPii, PiiVault } from '../services/pii.service';
 import { piiReadAuditor } from '../services/privacy.service';
 import { tagsOf } from '../services/tag.service';
 import type { MemberTagRow } from '../entities/member-tag.entity';
+import type { MemberIdentityRow } from '../entities/member-identity.entity';
+import { identitiesOf } from '../services/identity.service';
 
 export interface MemberLoaders {
   member: DataLoader<string, MemberRow | null>;
@@ -21,6 +23,8 @@ export interface MemberLoaders {
   standing: DataLoader<string, Standing>;
   pii: (row: MemberRow) => MemberPii;
   tags: DataLoader<string, MemberTagRow[]>;
+  /** Bound social identities per member, oldest first. */
+  identities: DataLoader<string, MemberIdentityRow[]>;
   /** Audits a staff read of a member's PII in clear, once per request, reader and member (batched). */
   piiRead: (actor: string, memberId: string, requestId: string) => Promise<true>;
 }
@@ -47,6 +51,10 @@ export function memberLoaders(kit: ServiceKit<MemberConfig>, vault: PiiVault): M
     piiRead: piiReadAuditor(kit.ds),
     tags: new DataLoader(async (ids) => {
       const byId = await tagsOf(em, ids);
+      return ids.map((id) => byId.get(id) ?? []);
+    }),
+    identities: new DataLoader(async (ids) => {
+      const byId = await identitiesOf(em, ids);
       return ids.map((id) => byId.get(id) ?? []);
     }),
     pii(row) {

@@ -2,25 +2,31 @@ import type { ServiceKit } from '@membergraph/platform';
 import type { MemberConfig } from '../config';
 import type { MessageProvider } from '../messaging/message-provider';
 import { LocalMessageProvider } from '../messaging/local-message.provider';
+import type { SocialAuthProvider } from '../social/social-auth-provider';
+import { LocalSocialAuthProvider } from '../social/local-social-auth.provider';
 import { PiiVault } from './pii.service';
 
-/** What the identity use cases reach through: the kit, the PII vault and the message provider. */
+/** What the identity use cases reach through: the kit, the PII vault and the provider adapters. */
 export interface MemberDeps {
   kit: ServiceKit<MemberConfig>;
   vault: PiiVault;
   messages: MessageProvider;
+  /** Turns WeChat/Alipay authorisation codes into the user's ids. */
+  social: SocialAuthProvider;
 }
 
 const cache = new WeakMap<object, MemberDeps>();
 
-/** One set per service instance (keys parsed once, one provider). */
+/** One set per service instance (keys parsed once, one provider each). */
 export function depsOf(kit: ServiceKit<MemberConfig>): MemberDeps {
   let deps = cache.get(kit);
   if (!deps) {
     const vault = new PiiVault(kit.config.PII_MASTER_KEY, kit.config.PII_INDEX_KEY);
-    // MESSAGE_PROVIDER has one value so far; real SMS/email adapters plug in here.
+    // MESSAGE_PROVIDER and SOCIAL_AUTH_PROVIDER have one value so far; real SMS/email/WeChat and
+    // WeChat/Alipay login adapters plug in here.
     const messages = new LocalMessageProvider(kit.ds, vault);
-    cache.set(kit, (deps = { kit, vault, messages }));
+    const social = new LocalSocialAuthProvider();
+    cache.set(kit, (deps = { kit, vault, messages, social }));
   }
   return deps;
 }

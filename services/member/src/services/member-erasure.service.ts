@@ -6,7 +6,10 @@ import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { OtpCodeEntity } from '../entities/otp-code.entity';
 import { ConsentEntity } from '../entities/consent.entity';
 import { MemberTagEntity } from '../entities/member-tag.entity';
+import { BirthdayNoticeEntity } from '../entities/birthday-notice.entity';
 import { SentMessageEntity } from '../entities/sent-message.entity';
+import { MemberIdentityEntity } from '../entities/member-identity.entity';
+import { EmailVerificationEntity } from '../entities/email-verification.entity';
 import { lockMember } from './tier.service';
 
 /** Everything that identifies a person, cleared on erasure (the data key first: without it no copy can be read). */
@@ -19,7 +22,9 @@ const SHREDDED: Partial<MemberRow> = {
   emailIndex: null,
   emailEnc: null,
   birthdayEnc: null,
+  birthMd: null,
   genderEnc: null,
+  emailVerifiedAt: null,
 };
 
 /**
@@ -27,7 +32,8 @@ const SHREDDED: Partial<MemberRow> = {
  * of their ciphertext that outlives this row (exports, copied rows) is unreadable (database backups
  * taken BEFORE still hold the wrapped key: see README, Privacy);
  * the blind indexes go too, so nobody finds them by phone, name or email and the phone may register
- * again as a new member. Codes and messages sent to their phone or email, consents and tags, are deleted.
+ * again as a new member. Codes and messages sent to their phone, email or WeChat, consents, tags,
+ * social identities and email verification links are deleted.
  * Orders and refunds stay, keyed only by the (now anonymous) member id, so ledger totals add up.
  * Audited, and announced as `member.status_changed` (to ERASED, for consumers that only follow
  * status) and `member.erased` (every service erases its copy). Erasing again changes nothing.
@@ -44,13 +50,21 @@ export async function eraseMember(
   if (!member) throw notFound('Member');
   if (member.status === 'ERASED') return member;
 
-  const indexes = [member.phoneIndex, member.emailIndex].filter((v): v is string => Boolean(v));
+  const identities = em.getRepository(MemberIdentityEntity);
+  const bound = await identities.find({ select: { openIdIndex: true }, where: { memberId: member.id } });
+  // Messages are found by the same blind indexes as the member: phone, email, WeChat openIds.
+  const indexes = [member.phoneIndex, member.emailIndex, ...bound.map((b) => b.openIdIndex)].filter((v): v is string => Boolean(v));
   if (member.phoneIndex) await em.getRepository(OtpCodeEntity).delete({ phoneIndex: member.phoneIndex });
   if (indexes.length) await em.getRepository(SentMessageEntity).delete({ toIndex: In(indexes) });
   // Consents belong to a person who no longer exists (marketing drops its copy on member.erased).
   await em.getRepository(ConsentEntity).delete({ memberId: member.id });
   // Tags describe the person (behaviour, preferences): they go too.
   await em.getRepository(MemberTagEntity).delete({ memberId: member.id });
+  // Social identities and verification links point at the person: the next social login finds nobody.
+  await identities.delete({ memberId: member.id });
+  await em.getRepository(EmailVerificationEntity).delete({ memberId: member.id });
+  // With its business date a birthday notice tells the birthday: it goes with the birthday.
+  await em.getRepository(BirthdayNoticeEntity).delete({ memberId: member.id });
 
   const from = member.status;
   const erasedAt = new Date();

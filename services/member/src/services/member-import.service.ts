@@ -52,6 +52,8 @@ interface Target {
   asOfChanged: boolean;
   /** Fields changed on an existing member (audited by name). */
   changed: Set<ImportField>;
+  /** A new member's referral code (from the row that created it). */
+  referralCode: string | null;
 }
 
 /**
@@ -105,6 +107,7 @@ export async function importMembers(
       asOf: m.profileUpdatedAt ?? m.registeredAt,
       asOfChanged: false,
       changed: new Set(),
+      referralCode: null,
     });
   }
 
@@ -122,7 +125,17 @@ export async function importMembers(
       if (emailIndex) emailOwner.set(emailIndex, id);
       const { name, email, birthday, gender } = row;
       // A new member's profile is as of the row's updatedAt (else now): later rows of the batch merge against it.
-      targets.set(phoneIndex, { id, existing: null, phone: row.phone, channel: row.channel, profile: { name, email, birthday, gender }, asOf: row.updatedAt ?? now, asOfChanged: false, changed: new Set() });
+      targets.set(phoneIndex, {
+        id,
+        existing: null,
+        phone: row.phone,
+        channel: row.channel,
+        profile: { name, email, birthday, gender },
+        asOf: row.updatedAt ?? now,
+        asOfChanged: false,
+        changed: new Set(),
+        referralCode: row.referralCode,
+      });
       return results.push({ row: index, status: 'CREATED', reason: null, field: null, memberId: id });
     }
     const patch = mergePatch(target.profile, target.asOf, row);
@@ -168,6 +181,8 @@ async function write(kit: ServiceKit, vault: PiiVault, em: EntityManager, actor:
       profileUpdatedAt: t.asOf === now ? null : t.asOf,
       erasedAt: null,
       ruleTagsAt: null,
+      emailVerifiedAt: null,
+      referralCode: t.referralCode,
     }));
     await insertMany(em, MemberEntity, rows);
     for (const row of rows) {
@@ -175,7 +190,13 @@ async function write(kit: ServiceKit, vault: PiiVault, em: EntityManager, actor:
       events.push({
         type: EventType.MemberRegistered,
         subject: row.id,
-        data: checkedData(EventType.MemberRegistered, { memberId: row.id, channel: 'IMPORT', tier: tier.code, registeredAt: now.toISOString() }),
+        data: checkedData(EventType.MemberRegistered, {
+          memberId: row.id,
+          channel: 'IMPORT',
+          tier: tier.code,
+          registeredAt: now.toISOString(),
+          ...(row.referralCode ? { referralCode: row.referralCode } : {}),
+        }),
       });
       if (row.profileCompletedAt) completed(row.id);
     }
@@ -186,6 +207,8 @@ async function write(kit: ServiceKit, vault: PiiVault, em: EntityManager, actor:
     if (!m || (!t.changed.size && !t.asOfChanged)) continue;
     const patch = Object.fromEntries([...t.changed].map((f) => [f, t.profile[f]]));
     const update: Partial<MemberRow> = { ...vault.reseal(m, patch), ...(t.asOfChanged ? { profileUpdatedAt: t.asOf } : {}) };
+    // A new address is unproven, as for updateProfile.
+    if (t.changed.has('email')) update.emailVerifiedAt = null;
     if (!m.profileCompletedAt && isProfileComplete(t.profile)) {
       update.profileCompletedAt = now;
       completed(m.id);

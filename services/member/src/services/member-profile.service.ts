@@ -69,6 +69,8 @@ export async function updateProfile(
   const now = new Date();
   const completed = completesProfile(member.profileCompletedAt !== null, after);
   const update: Partial<MemberRow> = { ...sealed, profileUpdatedAt: now, ...(completed ? { profileCompletedAt: now } : {}) };
+  // A new address is unproven: verification starts over (links sent to the old one become stale).
+  if (changed.includes('email')) update.emailVerifiedAt = null;
   try {
     await members.update({ id: member.id }, update);
   } catch (err) {

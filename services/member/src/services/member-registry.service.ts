@@ -7,6 +7,7 @@ import { TierEntity } from '../entities/tier.entity';
 import { normalizePhone } from '../domain/phone';
 import { isProfileComplete, normalizeBirthday, normalizeEmail } from '../domain/profile';
 import { entryTier } from '../domain/tiers';
+import { REFERRAL_CODE_RULE, normalizeReferralCode } from '../domain/referral';
 import type { PiiVault } from './pii.service';
 
 export interface RegisterMemberInput {
@@ -15,6 +16,7 @@ export interface RegisterMemberInput {
   channel: string;
   birthday?: string | null;
   email?: string | null;
+  referralCode?: string | null;
 }
 
 /** Registration input checked and normalised; nothing is written before this succeeds. */
@@ -24,6 +26,8 @@ export interface ValidRegistration {
   channel: string;
   email: string | null;
   birthday: string | null;
+  /** The inviter's referral code, as typed (trimmed). */
+  referralCode: string | null;
 }
 
 /** Normalises and checks a registration, or BAD_USER_INPUT naming the field. */
@@ -42,7 +46,12 @@ export function validateRegistration(input: RegisterMemberInput, now = new Date(
     birthday = normalizeBirthday(input.birthday, now);
     if (!birthday) throw badField('birthday', 'birthday must be a past date as YYYY-MM-DD');
   }
-  return { phone, name, channel: input.channel, email, birthday };
+  let referralCode: string | null = null;
+  if (input.referralCode !== undefined && input.referralCode !== null) {
+    referralCode = normalizeReferralCode(input.referralCode);
+    if (!referralCode) throw badField('referralCode', REFERRAL_CODE_RULE);
+  }
+  return { phone, name, channel: input.channel, email, birthday, referralCode };
 }
 
 const phoneTaken = () => conflict('A member with this phone number already exists; log in instead', { field: 'phone', hint: 'memberLogin' });
@@ -77,6 +86,8 @@ export async function registerMember(
     erasedAt: null,
     ruleTagsAt: null,
     profileUpdatedAt: null,
+    emailVerifiedAt: null,
+    referralCode: input.referralCode,
   };
   if (isProfileComplete({ name, email, birthday })) row.profileCompletedAt = row.registeredAt;
   try {
@@ -91,7 +102,13 @@ export async function registerMember(
     em,
     EventType.MemberRegistered,
     id,
-    checkedData(EventType.MemberRegistered, { memberId: id, channel: row.channel as 'STORE', tier: tier.code, registeredAt: row.registeredAt.toISOString() }),
+    checkedData(EventType.MemberRegistered, {
+      memberId: id,
+      channel: row.channel as 'STORE',
+      tier: tier.code,
+      registeredAt: row.registeredAt.toISOString(),
+      ...(input.referralCode ? { referralCode: input.referralCode } : {}),
+    }),
   );
   if (row.profileCompletedAt) {
     await kit.publish(

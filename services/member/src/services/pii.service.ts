@@ -2,8 +2,10 @@ import { createHmac, timingSafeEqual } from 'node:crypto';
 import { blindIndex, decrypt, encrypt, newWrappedDataKey, parseKey, unwrapDataKey, Role, type Principal } from '@membergraph/platform';
 import type { MemberRow } from '../entities/member.entity';
 import type { SentMessageRow } from '../entities/sent-message.entity';
+import type { MemberIdentityRow } from '../entities/member-identity.entity';
 import { maskEmail, maskName, maskPhone } from '../domain/mask';
 import { normalizeName } from '../domain/search';
+import { birthMonthDay } from '../domain/birthday';
 
 export interface MemberPii {
   phone: string;
@@ -18,7 +20,7 @@ export const ERASED_PLACEHOLDER = '[erased]';
 /** The PII of an erased member: placeholders, nothing else. */
 export const ERASED_PII: MemberPii = { phone: ERASED_PLACEHOLDER, name: ERASED_PLACEHOLDER, email: null, birthday: null, gender: null };
 
-type SealedPii = Pick<MemberRow, 'dataKey' | 'phoneEnc' | 'nameEnc' | 'nameIndex' | 'phoneIndex' | 'emailIndex' | 'emailEnc' | 'birthdayEnc' | 'genderEnc'>;
+type SealedPii = Pick<MemberRow, 'dataKey' | 'phoneEnc' | 'nameEnc' | 'nameIndex' | 'phoneIndex' | 'emailIndex' | 'emailEnc' | 'birthdayEnc' | 'birthMd' | 'genderEnc'>;
 
 /** Profile fields a member or staff may change (the phone is the identity: not here). */
 export type ProfilePatch = Partial<Pick<MemberPii, 'name' | 'email' | 'birthday' | 'gender'>>;
@@ -36,9 +38,46 @@ export class PiiVault {
     this.index = parseKey(indexKey);
     // A subkey, so an OTP hash can never be confused with (or computed from) a blind index.
     this.otpKey = createHmac('sha256', this.index).update('membergraph:otp-hash').digest();
+    this.emailTokenKey = createHmac('sha256', this.index).update('membergraph:email-token-hash').digest();
   }
 
   private readonly otpKey: Buffer;
+  private readonly emailTokenKey: Buffer;
+
+  /** Blind index of a social identity: provider and openId (an openId is only unique within its app). */
+  openIdIndex(provider: string, openId: string): string {
+    return blindIndex(this.index, `openid:${provider}:${openId}`);
+  }
+
+  /** Blind index of a unionId within its provider family (domain/identity.ts `providerFamily`). */
+  unionIdIndex(family: string, unionId: string): string {
+    return blindIndex(this.index, `unionid:${family}:${unionId}`);
+  }
+
+  /** Keyed hash of an email verification token (its own subkey): the table alone never verifies anything. */
+  emailTokenHash(token: string): string {
+    return createHmac('sha256', this.emailTokenKey).update(token).digest('hex');
+  }
+
+  /** A social identity's ids sealed under the member's data key, bound to the identity row. */
+  sealIdentity(member: Pick<MemberRow, 'id' | 'dataKey'>, identityId: string, ids: { openId: string; unionId: string | null }): Pick<MemberIdentityRow, 'openIdEnc' | 'unionIdEnc'> {
+    if (!member.dataKey) throw new Error(`member ${member.id} is erased: nothing to seal under`);
+    const key = unwrapDataKey(this.master, member.dataKey, member.id);
+    return {
+      openIdEnc: encrypt(key, ids.openId, `${member.id}:identity:${identityId}:openId`),
+      unionIdEnc: ids.unionId ? encrypt(key, ids.unionId, `${member.id}:identity:${identityId}:unionId`) : null,
+    };
+  }
+
+  /** A bound identity's ids in clear; null once the member is erased. */
+  openIdentity(member: Pick<MemberRow, 'id' | 'dataKey'>, row: Pick<MemberIdentityRow, 'id' | 'openIdEnc' | 'unionIdEnc'>): { openId: string; unionId: string | null } | null {
+    if (!member.dataKey) return null;
+    const key = unwrapDataKey(this.master, member.dataKey, member.id);
+    return {
+      openId: decrypt(key, row.openIdEnc, `${member.id}:identity:${row.id}:openId`),
+      unionId: row.unionIdEnc ? decrypt(key, row.unionIdEnc, `${member.id}:identity:${row.id}:unionId`) : null,
+    };
+  }
 
   phoneIndex(e164: string): string {
     return blindIndex(this.index, `phone:${e164}`);
@@ -81,6 +120,8 @@ export class PiiVault {
       emailIndex: pii.email ? this.emailIndex(pii.email) : null,
       emailEnc: pii.email ? encrypt(key, pii.email, `${memberId}:email`) : null,
       birthdayEnc: pii.birthday ? encrypt(key, pii.birthday, `${memberId}:birthday`) : null,
+      // The one clear derivative: month and day, for the birthday job (README, Privacy).
+      birthMd: birthMonthDay(pii.birthday),
       genderEnc: pii.gender ? encrypt(key, pii.gender, `${memberId}:gender`) : null,
     };
   }
@@ -98,7 +139,10 @@ export class PiiVault {
       out.emailEnc = patch.email ? encrypt(key, patch.email, `${row.id}:email`) : null;
       out.emailIndex = patch.email ? this.emailIndex(patch.email) : null;
     }
-    if (patch.birthday !== undefined) out.birthdayEnc = patch.birthday ? encrypt(key, patch.birthday, `${row.id}:birthday`) : null;
+    if (patch.birthday !== undefined) {
+      out.birthdayEnc = patch.birthday ? encrypt(key, patch.birthday, `${row.id}:birthday`) : null;
+      out.birthMd = birthMonthDay(patch.birthday);
+    }
     if (patch.gender !== undefined) out.genderEnc = patch.gender ? encrypt(key, patch.gender, `${row.id}:gender`) : null;
     return out;
   }

@@ -8,6 +8,7 @@ import { TierChangeEntity } from '../entities/tier-change.entity';
 import { maskAuditDetail } from '../domain/audit-detail';
 import { consentHistory } from './consent.service';
 import type { PiiVault } from './pii.service';
+import { identitiesOf, presentIdentities } from './identity.service';
 
 /** The newest audit entries an export carries (the rest stay reachable through auditLog by staff). */
 const MAX_EXPORT_AUDIT = 10_000;
@@ -24,7 +25,7 @@ export async function auditEntries(em: EntityManager, memberId: string, limit: n
 
 /**
  * Everything held about a member, for the member (right of access): profile in clear, every consent
- * decision, order, refund and tier move, and the audit trail of their record. Read in one
+ * decision, order, refund and tier move, bound social identities, and the audit trail of their record. Read in one
  * REPEATABLE READ snapshot by the caller so the parts agree with each other.
  */
 export async function exportMemberData(em: EntityManager, vault: PiiVault, memberId: string) {
@@ -37,6 +38,7 @@ export async function exportMemberData(em: EntityManager, vault: PiiVault, membe
   const refunds = await em.getRepository(RefundEntity).find({ where: { memberId }, order: { id: 'DESC' } });
   const tierHistory = await em.getRepository(TierChangeEntity).find({ where: { memberId }, order: { id: 'ASC' } });
   const auditLog = await auditEntries(em, memberId, MAX_EXPORT_AUDIT);
+  const identities = presentIdentities(vault, member, (await identitiesOf(em, [memberId])).get(memberId) ?? [], true);
   return {
     exportedAt: new Date(),
     profile: {
@@ -51,11 +53,14 @@ export async function exportMemberData(em: EntityManager, vault: PiiVault, membe
       tier: member.tierCode,
       registeredAt: member.registeredAt,
       profileCompletedAt: member.profileCompletedAt,
+      emailVerifiedAt: member.emailVerifiedAt,
+      referralCode: member.referralCode,
     },
     consents,
     orders,
     refunds,
     tierHistory,
+    identities,
     auditLog,
   };
 }

@@ -3,14 +3,14 @@ import fc from 'fast-check';
 import { isRowProblem, mergePatch, profileAsOfAfter, validateImportRow, type ImportProfile, type ValidImportRow } from '../../src/domain/import';
 
 const now = new Date('2026-06-01T00:00:00Z');
-const row = (over: Partial<ValidImportRow>): ValidImportRow => ({ phone: '+8613800000001', name: 'Li Lei', email: null, birthday: null, gender: null, channel: 'IMPORT', updatedAt: null, ...over });
+const row = (over: Partial<ValidImportRow>): ValidImportRow => ({ phone: '+8613800000001', name: 'Li Lei', email: null, birthday: null, gender: null, channel: 'IMPORT', updatedAt: null, referralCode: null, ...over });
 const profile: ImportProfile = { name: 'Li Lei', email: 'li@example.com', birthday: null, gender: null };
 const asOf = new Date('2026-03-01T00:00:00Z');
 
 describe('validateImportRow', () => {
   it('normalises phone, email, gender and channel, and reads empty cells as absent', () => {
     expect(validateImportRow({ phone: '138 0000 0001', name: ' Li Lei ', email: 'LI@Example.com', birthday: '', gender: 'male', channel: 'store', updatedAt: '2026-01-02' }, now)).toEqual({
-      phone: '+8613800000001', name: 'Li Lei', email: 'li@example.com', birthday: null, gender: 'MALE', channel: 'STORE', updatedAt: new Date('2026-01-02T00:00:00Z'),
+      phone: '+8613800000001', name: 'Li Lei', email: 'li@example.com', birthday: null, gender: 'MALE', channel: 'STORE', updatedAt: new Date('2026-01-02T00:00:00Z'), referralCode: null,
     });
     expect(validateImportRow({ phone: '13800000001', name: 'X' }, now)).toMatchObject({ channel: 'IMPORT', updatedAt: null });
   });
@@ -25,6 +25,9 @@ describe('validateImportRow', () => {
     expect(field({ phone: '13800000001', name: 'X', updatedAt: 'March 7' })).toBe('updatedAt');
     expect(field({ phone: '13800000001', name: 'X', updatedAt: '2026-06-01T01:00:00Z' })).toBe('updatedAt');
     expect(field({ phone: '13800000001', name: 'X', channel: 'POS' })).toBe('channel');
+    expect(field({ phone: '13800000001', name: 'X', referralCode: 'a b c d' })).toBe('referralCode');
+    expect(field({ phone: '13800000001', name: 'X', referralCode: 'x'.repeat(33) })).toBe('referralCode');
+    expect(validateImportRow({ phone: '13800000001', name: 'X', referralCode: ' Inv-42_a ' }, now)).toMatchObject({ referralCode: 'Inv-42_a' });
   });
 });
 
