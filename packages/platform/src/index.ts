@@ -13,3 +13,4 @@ export * from './graphql/scalars';
 export * from './graphql/format-error';
 export * from './service';
 export * from './worker';
+export * from './calendar';

@@ -1,6 +1,5 @@
 import { z } from 'zod';
-import { loadConfig, serviceConfigSchema } from '@membergraph/platform';
-import { isValidTimeZone } from './domain/calendar';
+import { loadConfig, serviceConfigSchema, isValidTimeZone } from '@membergraph/platform';
 import { EVALUATION_PERIODS } from './domain/evaluation-schedule';
 
 const DEV_ADMIN_PASSWORD = 'admin-dev-password';

@@ -1,4 +1,4 @@
-import { addDays, isLeapYear, partsOf } from './calendar';
+import { addDays, isLeapYear, partsOf } from '@membergraph/platform';
 
 /**
  * The month and day of a birthday (`YYYY-MM-DD`) as `MMDD`: the plain, indexed `birth_md` column

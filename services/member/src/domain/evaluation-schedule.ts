@@ -1,4 +1,4 @@
-import { addDays, dayOf, daysBetween, partsOf } from './calendar';
+import { addDays, dayOf, daysBetween, partsOf } from '@membergraph/platform';
 
 /**
  * When the periodic tier evaluation happens: at the start (tenant midnight) of the first day of every

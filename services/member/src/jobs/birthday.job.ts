@@ -1,6 +1,5 @@
-import { audit, newId, type ServiceKit } from '@membergraph/platform';
+import { audit, newId, type ServiceKit, businessDay } from '@membergraph/platform';
 import type { MemberConfig } from '../config';
-import { businessDay } from '../domain/calendar';
 import { birthdayNotice } from '../domain/birthday';
 import { announceBirthdays, birthdayPage } from '../services/birthday.service';
 

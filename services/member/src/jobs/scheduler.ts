@@ -1,8 +1,7 @@
 import { In } from 'typeorm';
-import { IntervalWorker, type ServiceKit } from '@membergraph/platform';
+import { IntervalWorker, type ServiceKit, businessDay, startOfBusinessDay } from '@membergraph/platform';
 import type { MemberConfig } from '../config';
 import { JobRunEntity } from '../entities/job-run.entity';
-import { businessDay, startOfBusinessDay } from '../domain/calendar';
 import { daysToCover, isEvaluationDay } from '../domain/evaluation-schedule';
 import { runTierEvaluation } from './tier-evaluation.job';
 import { runBirthdayJob } from './birthday.job';

@@ -1,6 +1,5 @@
-import { audit, newId, type ServiceKit } from '@membergraph/platform';
+import { audit, newId, type ServiceKit, businessDay, startOfBusinessDay } from '@membergraph/platform';
 import type { MemberConfig } from '../config';
-import { businessDay, startOfBusinessDay } from '../domain/calendar';
 import { inWarningWindow, nextEvaluationDay } from '../domain/evaluation-schedule';
 import { loadLadder, tierPolicy } from '../services/tier.service';
 import { alreadyWarned, membersOnTier, projectDowngrades, warnDowngrades, type UpcomingEvaluation } from '../services/tier-warning.service';

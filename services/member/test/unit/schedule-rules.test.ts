@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { addDays, businessDay, dayOf, daysBetween, isLeapYear, isValidTimeZone, startOfBusinessDay } from '../../src/domain/calendar';
+import { addDays, businessDay, dayOf, daysBetween, isLeapYear, isValidTimeZone, startOfBusinessDay } from '@membergraph/platform';
 import { currentEvaluationDay, daysToCover, inWarningWindow, isEvaluationDay, nextEvaluationDay, EVALUATION_PERIODS } from '../../src/domain/evaluation-schedule';
 import { birthMonthDay, birthMonthOf, birthdayNotice, birthdaysCelebratedOn } from '../../src/domain/birthday';
 
