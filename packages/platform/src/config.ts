@@ -56,6 +56,9 @@ export function serviceConfigSchema<T extends z.ZodRawShape>(defaults: { port: n
     z.object({
       PORT: z.coerce.number().int().min(0).max(65535).default(defaults.port),
       DB_NAME: z.string().regex(/^[A-Za-z0-9_]+$/).default(defaults.database),
+      DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
+      /** Events each consumer applies at once (in per-subject lanes); each needs a pooled connection while it runs. */
+      CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
       ...extra,
     }),
   );

@@ -7,6 +7,7 @@ import {
   badField,
   backoffFor,
   baseConfigSchema,
+  serviceConfigSchema,
   blindIndex,
   createEnvelope,
   decodeCursor,
@@ -90,6 +91,13 @@ describe('config', () => {
 
   it('refuses the development JWT secret in production', () => {
     expect(() => loadConfig(baseConfigSchema, { NODE_ENV: 'production' })).toThrow(/JWT_SECRET/);
+  });
+
+  it('gives every service a pool size and consumer concurrency, tunable by env within bounds', () => {
+    const schema = serviceConfigSchema({ port: 4100, database: 'x' }, {});
+    expect(loadConfig(schema, {})).toMatchObject({ DB_POOL_SIZE: 10, CONSUMER_CONCURRENCY: 8 });
+    expect(loadConfig(schema, { DB_POOL_SIZE: '40', CONSUMER_CONCURRENCY: '32' })).toMatchObject({ DB_POOL_SIZE: 40, CONSUMER_CONCURRENCY: 32 });
+    expect(() => loadConfig(schema, { CONSUMER_CONCURRENCY: '0' })).toThrow(/CONSUMER_CONCURRENCY/);
   });
 });
 
