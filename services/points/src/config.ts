@@ -3,6 +3,21 @@ import { loadConfig, serviceConfigSchema } from '@membergraph/platform';
 import type { ExpiryPolicy } from './domain/expiry';
 import { isValidTimeZone } from './domain/time';
 import { parseDailyCaps } from './domain/behaviour';
+import { parseTimeOfDay } from './domain/schedule';
+
+/** A local time of day written HH:MM, parsed to minutes after midnight. */
+const timeOfDay = (fallback: string) =>
+  z
+    .string()
+    .default(fallback)
+    .transform((s, ctx) => {
+      try {
+        return parseTimeOfDay(s);
+      } catch (err) {
+        ctx.addIssue({ code: z.ZodIssueCode.custom, message: (err as Error).message });
+        return z.NEVER;
+      }
+    });
 
 export const pointsConfigSchema = serviceConfigSchema(
   { port: 4002, database: 'membergraph_points' },
@@ -63,6 +78,14 @@ export const pointsConfigSchema = serviceConfigSchema(
     EARN_VELOCITY_MAX_MEMBERS_PER_DEVICE: z.coerce.number().int().min(0).max(1_000_000).default(3),
     /** More members than this earning from one IP address (awardBehaviourPoints ip) in the window go to review; 0 = off. */
     EARN_VELOCITY_MAX_MEMBERS_PER_IP: z.coerce.number().int().min(0).max(1_000_000).default(10),
+    /** Local time (HH:MM, tenant time zone) from which the day's points expiry run is due; it runs once per business day. */
+    POINTS_EXPIRY_RUN_AT: timeOfDay('00:05'),
+    /** Local time (HH:MM, tenant time zone) from which the day's expiring-soon reminders are due; once per business day. */
+    EXPIRY_REMINDER_RUN_AT: timeOfDay('10:00'),
+    /** How often each replica checks whether a daily job is due, in ms; 0 turns the scheduler off (runPointsExpiry / runExpiryReminders still work). */
+    DAILY_JOBS_CHECK_INTERVAL_MS: z.coerce.number().int().min(0).max(3_600_000).default(60_000),
+    /** Minutes a replica's claim on a daily run lasts before another replica may take over an unfinished run. */
+    DAILY_JOBS_LEASE_MINUTES: z.coerce.number().int().min(1).max(1_440).default(30),
   },
 );
 

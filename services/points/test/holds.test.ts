@@ -7,7 +7,7 @@ import { auditPoints } from '../src/services/points-audit.service';
 import { creditPoints } from '../src/services/points-ledger.service';
 
 // The sweeper ticks fast here so a hold with a one-second ttl visibly releases itself.
-const svc = serviceUnderTest('points', createApp, { probe: STREAMS.member, probeName: 'points-holds-test', env: { HOLD_SWEEP_INTERVAL_MS: '200' } });
+const svc = serviceUnderTest('points', createApp, { probe: STREAMS.member, probeName: 'points-holds-test', env: { HOLD_SWEEP_INTERVAL_MS: '200', DAILY_JOBS_CHECK_INTERVAL_MS: '0' } });
 const CONSUMER = 'points-member';
 const DAY = 86_400_000;
 

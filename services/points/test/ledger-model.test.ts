@@ -15,10 +15,13 @@ import { recordRefund } from '../src/services/points-refund.service';
 import { refundHold } from '../src/services/points-restore.service';
 import { idempotencyKeys } from '../src/domain/ledger';
 import { refundDue } from '../src/domain/refunds';
+import { createReward, redeemReward } from '../src/services/points-reward.service';
 
-// No sweeper: the model's clock is not the wall clock, hold expiry runs only as a step.
-const svc = serviceUnderTest('points', createApp, { env: { HOLD_SWEEP_INTERVAL_MS: '0' } });
+// No sweeper and no daily jobs: the model's clock is not the wall clock, hold expiry and points expiry run only as steps.
+const svc = serviceUnderTest('points', createApp, { env: { HOLD_SWEEP_INTERVAL_MS: '0', DAILY_JOBS_CHECK_INTERVAL_MS: '0' } });
 const HOLD_TTL_MS = 900_000;
+/** Points per unit of the model's reward (spend steps redeem it). */
+const REWARD_COST = 7;
 const DAY = 86_400_000;
 
 /** The simple model: a balance and a list of lots, spent in (expiry, earn time, creation) order. */
@@ -57,6 +60,7 @@ interface Model {
 type Op =
   | { kind: 'earn'; amount: number }
   | { kind: 'adjust'; delta: number }
+  | { kind: 'spend'; quantity: number }
   | { kind: 'advance'; days: number }
   | { kind: 'expire' }
   | { kind: 'hold'; amount: number }
@@ -69,6 +73,8 @@ type Op =
 const op: fc.Arbitrary<Op> = fc.oneof(
   fc.record({ kind: fc.constant('earn' as const), amount: fc.integer({ min: 1, max: 500 }) }),
   fc.record({ kind: fc.constant('adjust' as const), delta: fc.integer({ min: -600, max: 300 }).filter((n) => n !== 0) }),
+  // Up to 210 points: often more than is available, so refusals are exercised too.
+  fc.record({ kind: fc.constant('spend' as const), quantity: fc.integer({ min: 1, max: 30 }) }),
   fc.record({ kind: fc.constant('advance' as const), days: fc.integer({ min: 1, max: 200 }) }),
   fc.record({ kind: fc.constant('expire' as const) }),
   fc.record({ kind: fc.constant('hold' as const), amount: fc.integer({ min: 1, max: 200 }) }),
@@ -96,9 +102,11 @@ function take(lots: ModelLot[], amount: number): Array<{ lot: ModelLot; amount: 
 const fifo = (a: ModelLot, b: ModelLot) => a.expiresAt - b.expiresAt || a.earnedAt - b.earnedAt || a.seq - b.seq;
 
 describe('ledger against a model', () => {
-  it('keeps balance, held, lots and every audit invariant after each earn, adjust, expiry, hold, capture, release, hold expiry, refund and hold give-back', async () => {
+  it('keeps balance, held, lots and every audit invariant after each earn, adjust, spend, expiry, hold, capture, release, hold expiry, refund and hold give-back', async () => {
     const kit = svc.app.kit;
     const policy = expiryPolicyOf(kit.config);
+    // A VIRTUAL reward with stock for every spend step of every run, open to every tier and date.
+    const reward = await kit.uow((em) => createReward(em, 'model', { name: 'Model reward', type: 'VIRTUAL', cost: REWARD_COST, stock: 10_000_000 }));
     await fc.assert(
       fc.asyncProperty(fc.array(op, { minLength: 1, maxLength: 25, size: 'max' }), async (ops) => {
         const memberId = newId();
@@ -150,6 +158,17 @@ describe('ledger against a model', () => {
               await attempt;
               takeFifo(take);
               model.balance -= take;
+            }
+          } else if (step.kind === 'spend') {
+            // A redemption: a SPEND entry drawn FIFO, never more than is available.
+            const points = step.quantity * REWARD_COST;
+            const attempt = kit.uow((em) => redeemReward(kit, em, memberId, { rewardId: reward.id, quantity: step.quantity, idempotencyKey: `model-${i}` }, at));
+            if (points > available()) {
+              await expect(attempt).rejects.toSatisfy(code('INSUFFICIENT_FUNDS'));
+            } else {
+              expect(await attempt).toMatchObject({ points, status: 'GRANTED' });
+              takeFifo(points);
+              model.balance -= points;
             }
           } else if (step.kind === 'hold') {
             const attempt = kit.uow((em) => holdPoints(kit, em, RPC_CALLER, { memberId, amount: step.amount, reference: 'model', idempotencyKey: `model-${memberId}-${i}` }, at));

@@ -5,7 +5,8 @@ import { eventually, gql, itHasCompleteMigrations, memberEvents, serviceUnderTes
 import { createApp } from '../src/app';
 import { creditPoints } from '../src/services/points-ledger.service';
 
-const svc = serviceUnderTest('points', createApp, { probe: STREAMS.member, probeName: 'points-lots-test' });
+// No daily jobs: the tests run the expiry themselves, on lots they backdate.
+const svc = serviceUnderTest('points', createApp, { probe: STREAMS.member, probeName: 'points-lots-test', env: { DAILY_JOBS_CHECK_INTERVAL_MS: '0' } });
 const CONSUMER = 'points-member';
 itHasCompleteMigrations(svc);
 

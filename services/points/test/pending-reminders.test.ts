@@ -12,7 +12,7 @@ import { runExpiryReminders } from '../src/services/points-reminder.service';
 const svc = serviceUnderTest('points', createApp, {
   probe: STREAMS.member,
   probeName: 'points-pending-test',
-  env: { RETURN_WINDOW_DAYS: '14', PENDING_RELEASE_INTERVAL_MS: '0', HOLD_SWEEP_INTERVAL_MS: '0', WELCOME_POINTS: '0', POINTS_DAILY_CAPS: 'ORDER=300' },
+  env: { RETURN_WINDOW_DAYS: '14', PENDING_RELEASE_INTERVAL_MS: '0', HOLD_SWEEP_INTERVAL_MS: '0', WELCOME_POINTS: '0', POINTS_DAILY_CAPS: 'ORDER=300', DAILY_JOBS_CHECK_INTERVAL_MS: '0' },
 });
 const DAY = 86_400_000;
 const POINTS = `query($reps: [_Any!]!) { _entities(representations: $reps) { ... on Member { points { balance available pending } } } }`;

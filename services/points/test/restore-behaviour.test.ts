@@ -12,7 +12,7 @@ import { projectTier } from '../src/services/earn-rules.service';
 const svc = serviceUnderTest('points', createApp, {
   probe: STREAMS.member,
   probeName: 'points-restore-behaviour-test',
-  env: { HOLD_SWEEP_INTERVAL_MS: '0', POINTS_DAILY_CAPS: 'REVIEW=15,TOTAL=1000' },
+  env: { HOLD_SWEEP_INTERVAL_MS: '0', POINTS_DAILY_CAPS: 'REVIEW=15,TOTAL=1000', DAILY_JOBS_CHECK_INTERVAL_MS: '0' },
 });
 const DAY = 86_400_000;
 

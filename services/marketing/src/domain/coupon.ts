@@ -33,3 +33,11 @@ export function effectiveStatus(coupon: { status: CouponStatus; expiresAt: Date 
 export function registrationIssueKey(memberId: string, templateId: string): string {
   return `registration:${memberId}:${templateId}`;
 }
+
+/**
+ * The idempotency key of the `n`-th coupon (1-based) a points redemption buys: one per unit, so a
+ * redelivered or repeated `points.reward_redeemed` never issues more than `quantity` coupons.
+ */
+export function rewardIssueKey(redemptionId: string, n: number): string {
+  return `reward:${redemptionId}:${n}`;
+}

@@ -44,6 +44,12 @@ export function registrationTemplates(em: EntityManager): Promise<CouponTemplate
   return em.getRepository(CouponTemplateEntity).find({ where: { issueOnRegistration: true }, order: { id: 'ASC' } });
 }
 
+/** The template a reference names: its id, else its code (operators configure rewards with either); null if none. */
+export async function templateByIdOrCode(em: EntityManager, ref: string): Promise<CouponTemplateRow | null> {
+  const templates = em.getRepository(CouponTemplateEntity);
+  return (await templates.findOneBy({ id: ref })) ?? (await templates.findOneBy({ code: ref }));
+}
+
 /** Templates by id, in the order asked (missing ones as null): the batch function of the template loader. */
 export async function templatesByIds(em: EntityManager, ids: readonly string[]): Promise<Array<CouponTemplateRow | null>> {
   const rows = await em.getRepository(CouponTemplateEntity).findBy({ id: In([...ids]) });

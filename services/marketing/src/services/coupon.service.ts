@@ -3,9 +3,9 @@ import { isDuplicateKey, newId, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import { CouponEntity, type CouponRow } from '../entities/coupon.entity';
 import type { CouponTemplateRow } from '../entities/coupon-template.entity';
-import { CouponStatus, couponExpiresAt, effectiveStatus, registrationIssueKey } from '../domain/coupon';
+import { CouponStatus, couponExpiresAt, effectiveStatus, registrationIssueKey, rewardIssueKey } from '../domain/coupon';
 import { newCouponCode } from '../domain/coupon-code';
-import { registrationTemplates } from './coupon-template.service';
+import { registrationTemplates, templateByIdOrCode } from './coupon-template.service';
 
 const CODE_ATTEMPTS = 3;
 
@@ -58,6 +58,37 @@ export async function issueRegistrationCoupons(kit: ServiceKit, em: EntityManage
   const issued: CouponRow[] = [];
   for (const template of await registrationTemplates(em)) {
     const coupon = await issueCoupon(kit, em, template, memberId, registrationIssueKey(memberId, template.id), now);
+    if (coupon) issued.push(coupon);
+  }
+  return issued;
+}
+
+export interface RewardCouponsInput {
+  redemptionId: string;
+  memberId: string;
+  /** The reward's coupon template: its id or its code. */
+  templateRef: string;
+  quantity: number;
+}
+
+/** The reward names a coupon template marketing does not have: retrying cannot help until an operator creates it. */
+export class UnknownRewardTemplateError extends Error {
+  constructor(readonly templateRef: string) {
+    super(`points redemption asks for coupon template ${templateRef}, which does not exist`);
+  }
+}
+
+/**
+ * Issues the `quantity` coupons a points redemption bought, each under its own key
+ * (`reward:<redemptionId>:<n>`), so however often the redemption is announced the member holds
+ * exactly `quantity` of them. Returns the coupons issued now (none on a repeat).
+ */
+export async function issueRewardCoupons(kit: ServiceKit, em: EntityManager, input: RewardCouponsInput, now = new Date()): Promise<CouponRow[]> {
+  const template = await templateByIdOrCode(em, input.templateRef);
+  if (!template) throw new UnknownRewardTemplateError(input.templateRef);
+  const issued: CouponRow[] = [];
+  for (let n = 1; n <= input.quantity; n++) {
+    const coupon = await issueCoupon(kit, em, template, input.memberId, rewardIssueKey(input.redemptionId, n), now);
     if (coupon) issued.push(coupon);
   }
   return issued;

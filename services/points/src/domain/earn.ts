@@ -57,6 +57,26 @@ export interface EarnPromotion {
   weekdays?: number[] | null;
   /** Day of the month (1-31), e.g. 28 for member day. */
   dayOfMonth?: number | null;
+  /**
+   * Days the points of an order it applies to stay valid: the order's lot expires at the earlier of
+   * this and the expiry policy's date. Null = the policy alone.
+   */
+  expiryDays?: number | null;
+}
+
+/** A store that earns at its own rate instead of `basePointsPerYuan`. */
+export interface StoreRate {
+  storeId: string;
+  pointsPerYuan: number;
+}
+
+/**
+ * Order lines of a category earn at the order's rate (the store's or the base) times this, in
+ * per-mille: 0 = the category earns nothing (gift cards, tobacco), 3000 = triple points.
+ */
+export interface CategoryRate {
+  category: string;
+  perMille: number;
 }
 
 /** Everything that decides how many points an order earns. */
@@ -64,16 +84,29 @@ export interface EarnRules {
   basePointsPerYuan: number;
   tierMultipliers: TierMultiplier[];
   promotions: EarnPromotion[];
+  storeRates: StoreRate[];
+  categoryRates: CategoryRate[];
 }
 
 export function defaultEarnRules(basePointsPerYuan = 1): EarnRules {
-  return { basePointsPerYuan, tierMultipliers: DEFAULT_TIER_MULTIPLIERS.map((t) => ({ ...t })), promotions: [] };
+  return { basePointsPerYuan, tierMultipliers: DEFAULT_TIER_MULTIPLIERS.map((t) => ({ ...t })), promotions: [], storeRates: [], categoryRates: [] };
+}
+
+/** An order line as earning sees it. */
+export interface EarnOrderLine {
+  category: string | null;
+  /** Line amount in fen (before any order-level discount). */
+  amount: number;
 }
 
 /** The order facts earning depends on. */
 export interface EarnOrder {
   /** Paid amount in fen. */
   amount: number;
+  /** Where it was bought (store rates); null or absent for orders without a store. */
+  storeId?: string | null;
+  /** The lines, when the source sent them (category rates); absent = the whole order at the order's rate. */
+  lines?: readonly EarnOrderLine[] | null;
 }
 
 /** One component of an order's points: the base, the tier bonus, each promotion's bonus. */
@@ -99,14 +132,58 @@ function scale(points: bigint, perMille: number): bigint {
   return (points * BigInt(perMille)) / BigInt(PER_MILLE);
 }
 
+/** The order's rate in points per whole yuan: its store's when the rules list the store, else the base rate. */
+export function orderRate(order: Pick<EarnOrder, 'storeId'>, rules: Pick<EarnRules, 'basePointsPerYuan' | 'storeRates'>): number {
+  const store = order.storeId == null ? undefined : rules.storeRates.find((s) => s.storeId === order.storeId);
+  return store?.pointsPerYuan ?? rules.basePointsPerYuan;
+}
+
 /**
- * The points an order earns, as lines that sum to the total: whole yuan times the base rate, then
- * the tier multiplier, then each matching promotion in turn (multipliers compound; each step rounds
- * down). `now` is the instant whose local day decides the promotions (the order's completion).
- * An unknown tier earns at x1.0. Lines after BASE that add nothing are left out.
+ * The lines' category multipliers averaged over the line amounts, as a fraction of per-mille
+ * (`num / den`, den = 1000 x the lines' total); null when no line has a category rate (or the lines
+ * carry no amount), so the whole order earns at the order's rate.
+ */
+function categoryWeight(lines: readonly EarnOrderLine[] | null | undefined, rates: readonly CategoryRate[]): { num: bigint; den: bigint } | null {
+  if (!lines?.length || !rates.length) return null;
+  const byCategory = new Map(rates.map((r) => [r.category, r.perMille]));
+  let num = 0n;
+  let sum = 0n;
+  let matched = false;
+  for (const line of lines) {
+    const perMille = line.category == null ? undefined : byCategory.get(line.category);
+    if (perMille !== undefined) matched = true;
+    num += BigInt(line.amount) * BigInt(perMille ?? PER_MILLE);
+    sum += BigInt(line.amount);
+  }
+  return matched && sum > 0n ? { num, den: sum * BigInt(PER_MILLE) } : null;
+}
+
+/**
+ * The order's points before tier and promotions: whole yuan paid x the order's rate (the store's or
+ * the base), x the lines' category multipliers averaged by line amount. The lines need not add up to
+ * the paid amount (order discounts, shipping): each line stands for its share of what was paid
+ * (its amount / all lines' amounts), so points are only ever earned on what was paid, never on the
+ * lines' list prices. Exact in BigInt, rounded down once: floor(yuan x rate x sum(amount x perMille) / (1000 x sum(amount))).
+ * Without lines, or when no line's category has a rate, it is exactly `pointsForOrder`.
+ */
+export function basePoints(order: EarnOrder, rules: Pick<EarnRules, 'basePointsPerYuan' | 'storeRates' | 'categoryRates'>): number {
+  const plain = pointsForOrder(order.amount, { pointsPerYuan: orderRate(order, rules) });
+  const weight = categoryWeight(order.lines, rules.categoryRates);
+  if (!weight) return plain;
+  const points = (BigInt(plain) * weight.num) / weight.den;
+  if (points > BigInt(Number.MAX_SAFE_INTEGER)) throw new RangeError(`points for ${order.amount} fen overflow`);
+  return Number(points);
+}
+
+/**
+ * The points an order earns, as lines that sum to the total: `basePoints` (whole yuan at the store's
+ * or base rate, weighted by the lines' category rates), then the tier multiplier, then each matching
+ * promotion in turn (multipliers compound; each step rounds down). `now` is the instant whose local
+ * day decides the promotions (the order's completion). An unknown tier earns at x1.0. Lines after
+ * BASE that add nothing are left out.
  */
 export function computeEarn(order: EarnOrder, rules: EarnRules, tier: string, now: Date, timeZone: string): EarnLine[] {
-  const base = pointsForOrder(order.amount, { pointsPerYuan: rules.basePointsPerYuan });
+  const base = basePoints(order, rules);
   const lines: EarnLine[] = [{ kind: 'BASE', code: null, points: base }];
   let total = BigInt(base);
   const tierPerMille = rules.tierMultipliers.find((t) => t.tier === tier)?.perMille ?? PER_MILLE;
@@ -124,6 +201,19 @@ export function computeEarn(order: EarnOrder, rules: EarnRules, tier: string, no
   return lines;
 }
 
+/**
+ * The shortest `expiryDays` among the promotions that apply on the local day of `now` (the order's
+ * completion); null when none of them shortens the expiry.
+ */
+export function promotionExpiryDays(rules: Pick<EarnRules, 'promotions'>, now: Date, timeZone: string): number | null {
+  const day = localDate(now, timeZone);
+  let days: number | null = null;
+  for (const p of rules.promotions) {
+    if (p.expiryDays != null && promotionApplies(p, day)) days = days === null ? p.expiryDays : Math.min(days, p.expiryDays);
+  }
+  return days;
+}
+
 /** The sum of an order's earn lines. */
 export const earnTotal = (lines: readonly EarnLine[]): number => lines.reduce((s, l) => s + l.points, 0);
 
@@ -135,6 +225,12 @@ export interface RuleViolation {
 
 const MAX_PER_MILLE = 100_000;
 const MAX_PROMOTIONS = 50;
+const MAX_STORE_RATES = 500;
+const MAX_CATEGORY_RATES = 500;
+/** Promotion expiry: at most ten years (the policy is shorter anyway). */
+export const MAX_PROMOTION_EXPIRY_DAYS = 3650;
+/** Store ids and categories as the order sources send them: 1-64 characters, no surrounding spaces. */
+const isCode = (v: string) => v.length >= 1 && v.length <= 64 && v.trim() === v;
 
 /** Everything wrong with a set of rules; empty when they can be saved. */
 export function validateEarnRules(rules: EarnRules): RuleViolation[] {
@@ -169,6 +265,25 @@ export function validateEarnRules(rules: EarnRules): RuleViolation[] {
       bad(`${at}.weekdays`, 'must be distinct ISO weekdays 1 (Monday) to 7 (Sunday), at least one');
     }
     if (p.dayOfMonth != null && (!Number.isInteger(p.dayOfMonth) || p.dayOfMonth < 1 || p.dayOfMonth > 31)) bad(`${at}.dayOfMonth`, 'must be between 1 and 31');
+    if (p.expiryDays != null && (!Number.isInteger(p.expiryDays) || p.expiryDays < 1 || p.expiryDays > MAX_PROMOTION_EXPIRY_DAYS)) {
+      bad(`${at}.expiryDays`, `must be a whole number of days between 1 and ${MAX_PROMOTION_EXPIRY_DAYS}`);
+    }
+  });
+  if (rules.storeRates.length > MAX_STORE_RATES) bad('storeRates', `at most ${MAX_STORE_RATES} store rates`);
+  const stores = new Set<string>();
+  rules.storeRates.forEach((r, i) => {
+    if (!isCode(r.storeId)) bad(`storeRates[${i}].storeId`, 'must be a store id of 1-64 characters without surrounding spaces');
+    else if (stores.has(r.storeId)) bad(`storeRates[${i}].storeId`, `${r.storeId} is listed twice`);
+    stores.add(r.storeId);
+    if (!Number.isInteger(r.pointsPerYuan) || r.pointsPerYuan < 0 || r.pointsPerYuan > 1_000) bad(`storeRates[${i}].pointsPerYuan`, 'must be a whole number between 0 and 1000');
+  });
+  if (rules.categoryRates.length > MAX_CATEGORY_RATES) bad('categoryRates', `at most ${MAX_CATEGORY_RATES} category rates`);
+  const categories = new Set<string>();
+  rules.categoryRates.forEach((r, i) => {
+    if (!isCode(r.category)) bad(`categoryRates[${i}].category`, 'must be a category of 1-64 characters without surrounding spaces');
+    else if (categories.has(r.category)) bad(`categoryRates[${i}].category`, `${r.category} is listed twice`);
+    categories.add(r.category);
+    perMille(`categoryRates[${i}].perMille`, r.perMille);
   });
   return out;
 }

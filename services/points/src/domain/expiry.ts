@@ -28,3 +28,17 @@ export function expiryFor(earnedAt: Date, policy: ExpiryPolicy): Date {
     Date.UTC(year, month - 1, day, earnedAt.getUTCHours(), earnedAt.getUTCMinutes(), earnedAt.getUTCSeconds(), earnedAt.getUTCMilliseconds()),
   );
 }
+
+const DAY_MS = 86_400_000;
+
+/**
+ * The expiry of a lot earned at `earnedAt` whose earning (a promotion) allows at most `maxDays`
+ * days: the earlier of the policy's date and `maxDays` x 24 h after earning. Null = the policy alone.
+ */
+export function lotExpiry(earnedAt: Date, policy: ExpiryPolicy, maxDays?: number | null): Date {
+  const byPolicy = expiryFor(earnedAt, policy);
+  if (maxDays == null) return byPolicy;
+  if (!Number.isInteger(maxDays) || maxDays < 1) throw new RangeError(`maxDays must be a positive whole number, got ${maxDays}`);
+  const byDays = new Date(earnedAt.getTime() + maxDays * DAY_MS);
+  return byDays < byPolicy ? byDays : byPolicy;
+}

@@ -17,5 +17,6 @@ import { PointsRewardEntity } from './points-reward.entity';
 import { PointsRedemptionEntity } from './points-redemption.entity';
 import { PointsReviewEntity } from './points-review.entity';
 import { PointsEarnSignalEntity } from './points-earn-signal.entity';
+import { PointsJobRunEntity } from './points-job-run.entity';
 
-export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, PointsHoldRefundEntity, PointsAwardEntity, PointsCheckInEntity, PointsPendingEntity, PointsExpiryReminderEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, PointsRewardEntity, PointsRedemptionEntity, PointsReviewEntity, PointsEarnSignalEntity, IdempotencyKeyEntity, AuditEntryEntity];
+export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, PointsHoldRefundEntity, PointsAwardEntity, PointsCheckInEntity, PointsPendingEntity, PointsExpiryReminderEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, PointsRewardEntity, PointsRedemptionEntity, PointsReviewEntity, PointsEarnSignalEntity, PointsJobRunEntity, IdempotencyKeyEntity, AuditEntryEntity];

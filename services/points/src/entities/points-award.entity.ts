@@ -20,6 +20,11 @@ export interface PointsAwardRow {
   /** The cap that cut it (RULE or TOTAL), null when granted in full. */
   cappedBy: string | null;
   entryId: string | null;
+  /**
+   * At most this many days of validity for the earning's lot (the shortest `expiryDays` of the
+   * promotions that applied); kept so a lot credited later (pending release, review approval) gets it too.
+   */
+  lotExpiryDays: number | null;
   createdAt: Date;
 }
 
@@ -36,6 +41,7 @@ export const PointsAwardEntity = new EntitySchema<PointsAwardRow>({
     granted: { type: 'bigint', transformer: bigintColumn },
     cappedBy: { name: 'capped_by', type: 'varchar', length: 16, nullable: true },
     entryId: { name: 'entry_id', type: 'varchar', length: 26, nullable: true },
+    lotExpiryDays: { name: 'lot_expiry_days', type: 'int', nullable: true },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
   },
   indices: [{ name: 'idx_points_award_day', columns: ['memberId', 'businessDay', 'rule'] }],

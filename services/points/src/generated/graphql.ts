@@ -85,6 +85,26 @@ export type BehaviourType =
   /** The member shared content. */
   | 'SHARE';
 
+/**
+ * A category's earning rate: order lines of the category earn the order's rate (the store's or the
+ * base) times perMille / 1000, on their share of the amount paid.
+ */
+export type CategoryEarnRate = {
+  __typename?: 'CategoryEarnRate';
+  /** The category as order lines carry it. */
+  category: Scalars['String']['output'];
+  /** Multiplier in per-mille of the order's rate: 0 = earns nothing, 1000 = as usual, 3000 = triple. */
+  perMille: Scalars['Int']['output'];
+};
+
+/** A category's earning rate. */
+export type CategoryEarnRateInput = {
+  /** The category as order lines carry it (1-64 characters). */
+  category: Scalars['String']['input'];
+  /** Multiplier in per-mille of the order's rate (0-100000): 0 = earns nothing, 3000 = triple. */
+  perMille: Scalars['Int']['input'];
+};
+
 /** A daily check-in. */
 export type CheckIn = {
   __typename?: 'CheckIn';
@@ -141,6 +161,8 @@ export type EarnPromotion = {
   dayOfMonth: Maybe<Scalars['Int']['output']>;
   /** Last day, YYYY-MM-DD, inclusive. */
   endsOn: Maybe<Scalars['String']['output']>;
+  /** Days the points of an order it applies to stay valid, when shorter than the expiry policy; null = the policy. */
+  expiryDays: Maybe<Scalars['Int']['output']>;
   /** Multiplier in per-mille applied on top of the tier's: 2000 = double points. */
   multiplierPerMille: Scalars['Int']['output'];
   /** Name shown to staff. */
@@ -159,6 +181,8 @@ export type EarnPromotionInput = {
   dayOfMonth?: InputMaybe<Scalars['Int']['input']>;
   /** Last day, YYYY-MM-DD, inclusive. */
   endsOn?: InputMaybe<Scalars['String']['input']>;
+  /** Days (1-3650) the points of an order it applies to stay valid, when shorter than the expiry policy; left out = the policy. */
+  expiryDays?: InputMaybe<Scalars['Int']['input']>;
   /** Multiplier in per-mille (0-100000): 2000 = double points. */
   multiplierPerMille: Scalars['Int']['input'];
   /** Name shown to staff (1-64 characters). */
@@ -174,8 +198,12 @@ export type EarnRules = {
   __typename?: 'EarnRules';
   /** Points per whole yuan paid, before multipliers. */
   basePointsPerYuan: Scalars['Int']['output'];
+  /** Categories whose order lines earn at a multiple of the order's rate (weighted by line amount, scaled to the amount paid). */
+  categoryRates: Array<CategoryEarnRate>;
   /** Promotions that multiply points on the days they match. */
   promotions: Array<EarnPromotion>;
+  /** Stores that earn at their own rate instead of basePointsPerYuan. */
+  storeRates: Array<StoreEarnRate>;
   /** Multiplier per tier; a tier not listed earns at x1.0. */
   tierMultipliers: Array<TierMultiplier>;
   /** The tenant time zone in which promotion days are read (config TENANT_TIME_ZONE). */
@@ -192,8 +220,12 @@ export type EarnRules = {
 export type EarnRulesInput = {
   /** Points per whole yuan paid (0-1000). */
   basePointsPerYuan: Scalars['Int']['input'];
+  /** Category rates (at most 500), each category once; left out = none. */
+  categoryRates?: InputMaybe<Array<CategoryEarnRateInput>>;
   /** Promotions (at most 50), codes unique. */
   promotions: Array<EarnPromotionInput>;
+  /** Store rates (at most 500), each store once; left out = none. */
+  storeRates?: InputMaybe<Array<StoreEarnRateInput>>;
   /** Multiplier per tier in per-mille (0-100000), each tier once. */
   tierMultipliers: Array<TierMultiplierInput>;
 };
@@ -794,6 +826,26 @@ export type RewardType =
   /** A virtual benefit, granted at once. */
   | 'VIRTUAL';
 
+/**
+ * A store's own earning rate: its orders earn pointsPerYuan per whole yuan paid instead of the base
+ * rate (tier, category rates and promotions apply on top as usual).
+ */
+export type StoreEarnRate = {
+  __typename?: 'StoreEarnRate';
+  /** Points per whole yuan paid at this store (0 = the store earns nothing). */
+  pointsPerYuan: Scalars['Int']['output'];
+  /** The store id as order sources send it. */
+  storeId: Scalars['String']['output'];
+};
+
+/** A store's own earning rate. */
+export type StoreEarnRateInput = {
+  /** Points per whole yuan paid at this store (0-1000). */
+  pointsPerYuan: Scalars['Int']['input'];
+  /** The store id as order sources send it (1-64 characters). */
+  storeId: Scalars['String']['input'];
+};
+
 /** A tier's earning multiplier. */
 export type TierMultiplier = {
   __typename?: 'TierMultiplier';
@@ -936,6 +988,8 @@ export type ResolversTypes = {
   AwardBehaviourPointsInput: AwardBehaviourPointsInput;
   BehaviourAward: ResolverTypeWrapper<BehaviourAward>;
   BehaviourType: BehaviourType;
+  CategoryEarnRate: ResolverTypeWrapper<CategoryEarnRate>;
+  CategoryEarnRateInput: CategoryEarnRateInput;
   CheckIn: ResolverTypeWrapper<CheckIn>;
   CreateRewardInput: CreateRewardInput;
   DateTime: ResolverTypeWrapper<Scalars['DateTime']['output']>;
@@ -974,6 +1028,8 @@ export type ResolversTypes = {
   ResolvePointsHoldInput: ResolvePointsHoldInput;
   Reward: ResolverTypeWrapper<PointsRewardRow>;
   RewardType: RewardType;
+  StoreEarnRate: ResolverTypeWrapper<StoreEarnRate>;
+  StoreEarnRateInput: StoreEarnRateInput;
   TierMultiplier: ResolverTypeWrapper<TierMultiplier>;
   TierMultiplierInput: TierMultiplierInput;
   UpdateRedemptionFulfilmentInput: UpdateRedemptionFulfilmentInput;
@@ -992,6 +1048,8 @@ export type ResolversParentTypes = {
   ID: Scalars['ID']['output'];
   AwardBehaviourPointsInput: AwardBehaviourPointsInput;
   BehaviourAward: BehaviourAward;
+  CategoryEarnRate: CategoryEarnRate;
+  CategoryEarnRateInput: CategoryEarnRateInput;
   CheckIn: CheckIn;
   CreateRewardInput: CreateRewardInput;
   DateTime: Scalars['DateTime']['output'];
@@ -1024,6 +1082,8 @@ export type ResolversParentTypes = {
   Redemption: PointsRedemptionRow;
   ResolvePointsHoldInput: ResolvePointsHoldInput;
   Reward: PointsRewardRow;
+  StoreEarnRate: StoreEarnRate;
+  StoreEarnRateInput: StoreEarnRateInput;
   TierMultiplier: TierMultiplier;
   TierMultiplierInput: TierMultiplierInput;
   UpdateRedemptionFulfilmentInput: UpdateRedemptionFulfilmentInput;
@@ -1059,6 +1119,11 @@ export type BehaviourAwardResolvers<ContextType = Ctx, ParentType extends Resolv
   rule?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
 };
 
+export type CategoryEarnRateResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['CategoryEarnRate'] = ResolversParentTypes['CategoryEarnRate']> = {
+  category?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+  perMille?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+};
+
 export type CheckInResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['CheckIn'] = ResolversParentTypes['CheckIn']> = {
   alreadyCheckedIn?: Resolver<ResolversTypes['Boolean'], ParentType, ContextType>;
   day?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1075,6 +1140,7 @@ export type EarnPromotionResolvers<ContextType = Ctx, ParentType extends Resolve
   code?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   dayOfMonth?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   endsOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
+  expiryDays?: Resolver<Maybe<ResolversTypes['Int']>, ParentType, ContextType>;
   multiplierPerMille?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   name?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   startsOn?: Resolver<Maybe<ResolversTypes['String']>, ParentType, ContextType>;
@@ -1083,7 +1149,9 @@ export type EarnPromotionResolvers<ContextType = Ctx, ParentType extends Resolve
 
 export type EarnRulesResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['EarnRules'] = ResolversParentTypes['EarnRules']> = {
   basePointsPerYuan?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  categoryRates?: Resolver<Array<ResolversTypes['CategoryEarnRate']>, ParentType, ContextType>;
   promotions?: Resolver<Array<ResolversTypes['EarnPromotion']>, ParentType, ContextType>;
+  storeRates?: Resolver<Array<ResolversTypes['StoreEarnRate']>, ParentType, ContextType>;
   tierMultipliers?: Resolver<Array<ResolversTypes['TierMultiplier']>, ParentType, ContextType>;
   timeZone?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
   updatedAt?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
@@ -1277,6 +1345,11 @@ export type RewardResolvers<ContextType = Ctx, ParentType extends ResolversParen
   validUntil?: Resolver<Maybe<ResolversTypes['DateTime']>, ParentType, ContextType>;
 };
 
+export type StoreEarnRateResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['StoreEarnRate'] = ResolversParentTypes['StoreEarnRate']> = {
+  pointsPerYuan?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
+  storeId?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
+};
+
 export type TierMultiplierResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TierMultiplier'] = ResolversParentTypes['TierMultiplier']> = {
   perMille?: Resolver<ResolversTypes['Int'], ParentType, ContextType>;
   tier?: Resolver<ResolversTypes['String'], ParentType, ContextType>;
@@ -1292,6 +1365,7 @@ export interface Link__ImportScalarConfig extends GraphQLScalarTypeConfig<Resolv
 
 export type Resolvers<ContextType = Ctx> = {
   BehaviourAward?: BehaviourAwardResolvers<ContextType>;
+  CategoryEarnRate?: CategoryEarnRateResolvers<ContextType>;
   CheckIn?: CheckInResolvers<ContextType>;
   DateTime?: GraphQLScalarType;
   EarnPromotion?: EarnPromotionResolvers<ContextType>;
@@ -1317,6 +1391,7 @@ export type Resolvers<ContextType = Ctx> = {
   Query?: QueryResolvers<ContextType>;
   Redemption?: RedemptionResolvers<ContextType>;
   Reward?: RewardResolvers<ContextType>;
+  StoreEarnRate?: StoreEarnRateResolvers<ContextType>;
   TierMultiplier?: TierMultiplierResolvers<ContextType>;
   federation__FieldSet?: GraphQLScalarType;
   link__Import?: GraphQLScalarType;

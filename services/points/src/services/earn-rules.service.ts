@@ -18,7 +18,9 @@ export interface EarnRulesView extends EarnRules {
 /** The rules in force: the saved ones, else the defaults from config. */
 export async function currentEarnRules(kit: ServiceKit<PointsConfig>, em: EntityManager): Promise<EarnRulesView> {
   const row = await em.getRepository(EarnRulesEntity).findOneBy({ id: RULE_SET });
-  const rules: EarnRules = row ? (JSON.parse(row.rules) as EarnRules) : defaultEarnRules(kit.config.POINTS_PER_YUAN);
+  // Rules saved before store and category rates existed have neither: none applies.
+  const saved = row ? (JSON.parse(row.rules) as Omit<EarnRules, 'storeRates' | 'categoryRates'> & Partial<EarnRules>) : null;
+  const rules: EarnRules = saved ? { ...saved, storeRates: saved.storeRates ?? [], categoryRates: saved.categoryRates ?? [] } : defaultEarnRules(kit.config.POINTS_PER_YUAN);
   return {
     ...rules,
     timeZone: kit.config.TENANT_TIME_ZONE,
@@ -28,8 +30,14 @@ export async function currentEarnRules(kit: ServiceKit<PointsConfig>, em: Entity
   };
 }
 
+/** Rules as a caller sends them: store and category rates may be left out (none). */
+export type EarnRulesInput = Omit<EarnRules, 'storeRates' | 'categoryRates'> & {
+  storeRates?: EarnRules['storeRates'] | null;
+  categoryRates?: EarnRules['categoryRates'] | null;
+};
+
 /** Replaces the rules after checking them (BAD_USER_INPUT naming the first bad field, nothing saved). */
-export async function updateEarnRules(kit: ServiceKit<PointsConfig>, em: EntityManager, operator: string, input: EarnRules): Promise<EarnRulesView> {
+export async function updateEarnRules(kit: ServiceKit<PointsConfig>, em: EntityManager, operator: string, input: EarnRulesInput): Promise<EarnRulesView> {
   const rules: EarnRules = {
     basePointsPerYuan: input.basePointsPerYuan,
     tierMultipliers: input.tierMultipliers.map((t) => ({ tier: t.tier, perMille: t.perMille })),
@@ -41,7 +49,10 @@ export async function updateEarnRules(kit: ServiceKit<PointsConfig>, em: EntityM
       endsOn: p.endsOn ?? null,
       weekdays: p.weekdays ?? null,
       dayOfMonth: p.dayOfMonth ?? null,
+      expiryDays: p.expiryDays ?? null,
     })),
+    storeRates: (input.storeRates ?? []).map((r) => ({ storeId: r.storeId, pointsPerYuan: r.pointsPerYuan })),
+    categoryRates: (input.categoryRates ?? []).map((r) => ({ category: r.category, perMille: r.perMille })),
   };
   const violations = validateEarnRules(rules);
   if (violations.length) {

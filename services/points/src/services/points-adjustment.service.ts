@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { badField, idempotent, notFound, type ServiceKit } from '@membergraph/platform';
+import { audit, badField, idempotent, notFound, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import { MemberTierEntity } from '../entities/member-tier.entity';
 import { PointsAccountEntity } from '../entities/points-account.entity';
@@ -35,7 +35,8 @@ export function checkAdjustInput(input: AdjustInput): AdjustInput {
 /**
  * SUPPORT/ADMIN compensation or correction: a positive delta opens a lot (repaying any debt
  * first), a negative one draws FIFO and never takes more than is available (held points are not);
- * FORBIDDEN for a FROZEN, BLACKLISTED or ERASED member. The entry carries the operator and their reason.
+ * FORBIDDEN for a FROZEN, BLACKLISTED or ERASED member. The entry carries the operator and their reason,
+ * and an `audit_log` row (action `points.adjust`, actor = the operator, target = the member) records it.
  * Same key + same input returns the first entry; a different input under the key is CONFLICT.
  */
 export async function adjustPoints(kit: ServiceKit<PointsConfig>, em: EntityManager, operator: string, raw: AdjustInput, at = new Date()): Promise<PointsEntryRow> {
@@ -61,6 +62,8 @@ export async function adjustPoints(kit: ServiceKit<PointsConfig>, em: EntityMana
     const entry =
       input.delta > 0 ? await creditPoints(kit, em, { ...common, amount: input.delta }) : await debitPoints(kit, em, { ...common, amount: -input.delta });
     if (!entry) throw new Error(`adjustment ${input.idempotencyKey} is in the ledger without its idempotency record`);
+    // Inside the idempotent unit: a replay returns the first entry and writes no second audit row.
+    await audit(em, operator, 'points.adjust', input.memberId, { entryId: entry.id, delta: input.delta, reason: input.reason, idempotencyKey: input.idempotencyKey });
     return { entryId: entry.id };
   });
   return em.getRepository(PointsEntryEntity).findOneByOrFail({ id: entryId });

@@ -23,6 +23,8 @@ export interface AwardInput {
   pendingUntil?: { orderId: string; releaseAt: Date } | null;
   /** The device and IP the integration reported, for the velocity rules. */
   origin?: EarnOrigin;
+  /** At most this many days of validity for the lot (a promotion's `expiryDays`), whenever it is credited. */
+  lotExpiryDays?: number | null;
 }
 
 export interface AwardResult {
@@ -64,6 +66,7 @@ export async function awardCapped(kit: ServiceKit<PointsConfig>, em: EntityManag
     granted: decision.granted,
     cappedBy: decision.cappedBy,
     entryId: null,
+    lotExpiryDays: input.lotExpiryDays ?? null,
     createdAt: now,
   };
   // Velocity rules see every earning that would grant something; a flagged one waits for a reviewer.
@@ -107,6 +110,7 @@ export async function awardCapped(kit: ServiceKit<PointsConfig>, em: EntityManag
       reference: input.reference,
       idempotencyKey: input.key,
       note: decision.cappedBy ? cappedNote(input.requested, decision.granted, decision.cappedBy) : null,
+      expiryDays: award.lotExpiryDays,
     });
     // Earned before awards were recorded (an older deploy): the ledger's key says it is done.
     if (!entry) return { award, replayed: true };

@@ -16,7 +16,7 @@ import { expiryPolicyOf, type PointsConfig } from '../config';
 import { PointsAccountEntity, type PointsAccountRow } from '../entities/points-account.entity';
 import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
 import { PointsLotEntity, type PointsLotRow } from '../entities/points-lot.entity';
-import { expiryFor } from '../domain/expiry';
+import { lotExpiry } from '../domain/expiry';
 import { EntryType, applyEntry, availableOf, type AccountTotals, type EarnReason } from '../domain/ledger';
 import { NotEnoughInLotsError, pickLots } from '../domain/lots';
 import { allocateRepayment, type Debt } from '../domain/refunds';
@@ -31,6 +31,8 @@ export interface EarnInput {
   at?: Date;
   /** Why it is less than asked (a daily cap). */
   note?: string | null;
+  /** At most this many days of validity (a promotion's `expiryDays`); the policy's expiry when shorter or absent. */
+  expiryDays?: number | null;
 }
 
 export interface CreditInput {
@@ -44,6 +46,8 @@ export interface CreditInput {
   operator?: string | null;
   note?: string | null;
   at?: Date;
+  /** At most this many days of validity for the new lot (a promotion's); the policy's expiry when shorter or absent. */
+  expiryDays?: number | null;
 }
 
 export interface DebitInput {
@@ -141,7 +145,7 @@ export async function appendEntry(em: EntityManager, entry: PointsEntryRow): Pro
 
 /**
  * Credits points once per idempotency key: appends an EARN or ADJUST entry, opens a lot with the
- * configured expiry, moves the balance and announces it (`points.earned` / `points.adjusted`),
+ * configured expiry (or sooner: `expiryDays`), moves the balance and announces it (`points.earned` / `points.adjusted`),
  * all in the caller's transaction. A key already in the ledger changes nothing and returns null.
  */
 export async function creditPoints(kit: ServiceKit<PointsConfig>, em: EntityManager, input: CreditInput): Promise<PointsEntryRow | null> {
@@ -174,7 +178,7 @@ export async function creditPoints(kit: ServiceKit<PointsConfig>, em: EntityMana
     amount: input.amount,
     remaining: input.amount,
     earnedAt: at,
-    expiresAt: expiryFor(at, expiryPolicyOf(kit.config)),
+    expiresAt: lotExpiry(at, expiryPolicyOf(kit.config), input.expiryDays),
   });
   // In debt, the new lot pays it off first: the member can spend only what is left over.
   const available = availableOf(before);

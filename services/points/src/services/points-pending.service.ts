@@ -64,6 +64,8 @@ async function releasePending(kit: ServiceKit<PointsConfig>, em: EntityManager, 
   const net = row.amount - row.cancelled;
   let entryId: string | null = null;
   if (net > 0) {
+    // A promotion's shorter expiry counts from the release, when the points become spendable.
+    const award = await em.getRepository(PointsAwardEntity).findOneBy({ key: idempotencyKeys.order(orderId) });
     const entry = await earnPoints(kit, em, {
       memberId: row.memberId,
       amount: net,
@@ -72,6 +74,7 @@ async function releasePending(kit: ServiceKit<PointsConfig>, em: EntityManager, 
       idempotencyKey: idempotencyKeys.order(orderId),
       note: row.cancelled ? `pending ${row.amount}, ${row.cancelled} cancelled by refunds` : null,
       at: now,
+      expiryDays: award?.lotExpiryDays ?? null,
     });
     entryId = entry?.id ?? null;
     if (entryId) await em.getRepository(PointsAwardEntity).update({ key: idempotencyKeys.order(orderId) }, { entryId });

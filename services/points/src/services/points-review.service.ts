@@ -131,6 +131,8 @@ export async function approveReview(kit: ServiceKit<PointsConfig>, em: EntityMan
   if (decision === 'conflict') throw conflict(`Review ${reviewId} was already ${review.status}`, { field: 'reviewId', status: review.status });
   const status = await statusOf(em, review.memberId);
   if (!mayEarn(status)) throw forbidden(`Member ${review.memberId} is ${status}: the earning cannot be granted`);
+  // A promotion's shorter expiry counts from the approval, when the points become spendable.
+  const award = await em.getRepository(PointsAwardEntity).findOneBy({ key: review.awardKey });
   const entry = await earnPoints(kit, em, {
     memberId: review.memberId,
     amount: review.points,
@@ -138,6 +140,7 @@ export async function approveReview(kit: ServiceKit<PointsConfig>, em: EntityMan
     reference: review.reference,
     idempotencyKey: review.awardKey,
     note: `REVIEWED ${review.flaggedBy} approved`,
+    expiryDays: award?.lotExpiryDays ?? null,
   });
   if (!entry) throw new Error(`earning ${review.awardKey} is in the ledger though its review was pending`);
   const decidedAt = new Date();

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { expiryFor } from '../../src/domain/expiry';
+import { expiryFor, lotExpiry } from '../../src/domain/expiry';
 import { localDate, startOfLocalDay } from '../../src/domain/time';
 
 const rolling = { kind: 'ROLLING_MONTHS', months: 12 } as const;
@@ -46,5 +46,37 @@ describe('tenant time zone', () => {
   it('finds local midnight across a DST change', () => {
     expect(startOfLocalDay(2026, 3, 29, 'Europe/Berlin').toISOString()).toBe('2026-03-28T23:00:00.000Z');
     expect(startOfLocalDay(2026, 3, 30, 'Europe/Berlin').toISOString()).toBe('2026-03-29T22:00:00.000Z');
+  });
+});
+
+describe('lotExpiry', () => {
+  const earned = new Date('2026-03-28T04:00:00Z');
+
+  it('is the policy expiry when the earning sets no limit', () => {
+    expect(lotExpiry(earned, rolling)).toEqual(expiryFor(earned, rolling));
+    expect(lotExpiry(earned, rolling, null)).toEqual(new Date('2027-03-28T04:00:00Z'));
+  });
+
+  it('is the earlier of the policy expiry and the promotion\'s days', () => {
+    expect(lotExpiry(earned, rolling, 30)).toEqual(new Date('2026-04-27T04:00:00Z'));
+    // A promotion longer than the policy changes nothing.
+    expect(lotExpiry(earned, rolling, 1000)).toEqual(new Date('2027-03-28T04:00:00Z'));
+    expect(lotExpiry(earned, { kind: 'END_OF_NEXT_YEAR', timeZone: 'Asia/Shanghai' }, 3650)).toEqual(new Date('2027-12-31T16:00:00Z'));
+  });
+
+  it('never outlives the policy, whatever the days', () => {
+    fc.assert(
+      fc.property(fc.date({ min: new Date('2020-01-01Z'), max: new Date('2040-01-01Z'), noInvalidDate: true }), fc.integer({ min: 1, max: 3650 }), (at, days) => {
+        const expires = lotExpiry(at, rolling, days);
+        expect(expires.getTime()).toBeLessThanOrEqual(expiryFor(at, rolling).getTime());
+        expect(expires.getTime()).toBeLessThanOrEqual(at.getTime() + days * 86_400_000);
+        expect(expires.getTime()).toBeGreaterThan(at.getTime());
+      }),
+    );
+  });
+
+  it('refuses a limit that is not a positive whole number of days', () => {
+    expect(() => lotExpiry(earned, rolling, 0)).toThrow(RangeError);
+    expect(() => lotExpiry(earned, rolling, 1.5)).toThrow(RangeError);
   });
 });

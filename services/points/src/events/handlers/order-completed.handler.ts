@@ -1,7 +1,7 @@
 import { EventType, eventData } from '@membergraph/contracts';
 import type { EventHandler, ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../../config';
-import { computeEarn, earnTotal } from '../../domain/earn';
+import { computeEarn, earnTotal, promotionExpiryDays } from '../../domain/earn';
 import { EarnReason, idempotencyKeys } from '../../domain/ledger';
 import { currentEarnRules, tierOf } from '../../services/earn-rules.service';
 import { awardCapped } from '../../services/points-award.service';
@@ -12,9 +12,10 @@ import { statusOf } from '../../services/member-status.service';
 import { mayEarn } from '../../domain/member-status';
 
 /**
- * `order.completed` -> points by the earn rules in force, the member's projected tier and the
- * promotions of the day the order completed (tenant time zone), once per order, under the daily
- * caps; PENDING until the return window closes when RETURN_WINDOW_DAYS > 0.
+ * `order.completed` -> points by the earn rules in force (the store's rate, the lines' category
+ * rates), the member's projected tier and the promotions of the day the order completed (tenant
+ * time zone), once per order, under the daily caps; PENDING until the return window closes when
+ * RETURN_WINDOW_DAYS > 0. A promotion's `expiryDays` shortens the order's lot.
  */
 export function orderCompletedHandler(kit: ServiceKit<PointsConfig>): EventHandler {
   return async ({ em, log }, event) => {
@@ -22,7 +23,8 @@ export function orderCompletedHandler(kit: ServiceKit<PointsConfig>): EventHandl
     // One after the other: both run on the transaction's single connection.
     const rules = await currentEarnRules(kit, em);
     const tier = await tierOf(em, order.memberId);
-    const lines = computeEarn({ amount: order.amount }, rules, tier, new Date(order.completedAt), rules.timeZone);
+    const completedAt = new Date(order.completedAt);
+    const lines = computeEarn({ amount: order.amount, storeId: order.storeId, lines: order.lines }, rules, tier, completedAt, rules.timeZone);
     const amount = earnTotal(lines);
     const status = await statusOf(em, order.memberId);
     if (!mayEarn(status)) {
@@ -31,7 +33,6 @@ export function orderCompletedHandler(kit: ServiceKit<PointsConfig>): EventHandl
     }
     // Under one yuan earns nothing, and the ledger never holds a zero entry.
     if (amount === 0) return;
-    const completedAt = new Date(order.completedAt);
     const window = kit.config.RETURN_WINDOW_DAYS;
     // Daily caps count in the business day the order completed; inside a return window the points wait.
     const { award, replayed } = await awardCapped(kit, em, {
@@ -43,6 +44,8 @@ export function orderCompletedHandler(kit: ServiceKit<PointsConfig>): EventHandl
       key: idempotencyKeys.order(order.orderId),
       earnedAt: completedAt,
       pendingUntil: window > 0 ? { orderId: order.orderId, releaseAt: releaseAtFor(completedAt, window) } : null,
+      // A promotion of the order's day may keep its points for fewer days than the policy.
+      lotExpiryDays: promotionExpiryDays(rules, completedAt, rules.timeZone),
     });
     if (replayed) return;
     log.debug({ orderId: order.orderId, tier, lines, rulesVersion: rules.version, granted: award.granted, pending: window > 0 }, 'order earned points');
