@@ -14,3 +14,4 @@ export * from './graphql/format-error';
 export * from './service';
 export * from './worker';
 export * from './calendar';
+export * from './job-run';

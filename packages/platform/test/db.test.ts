@@ -3,6 +3,7 @@ import { EntitySchema, type DataSource, type EntityManager } from 'typeorm';
 import {
   AuditEntryEntity,
   IdempotencyKeyEntity,
+  JobRunEntity,
   audit,
   createDataSource,
   dropDatabase,
@@ -10,6 +11,7 @@ import {
   enqueueEvents,
   eventTables,
   idempotent,
+  runClaimed,
   unitOfWork,
   type IdempotentRequest,
 } from '../src/index';
@@ -30,7 +32,7 @@ let ds: DataSource;
 
 beforeAll(async () => {
   const { mariadb } = await ensureDatabase(mysqlUrl(), database);
-  ds = createDataSource({ serverUrl: mysqlUrl(), database, mariadb, entities: [...eventTables, IdempotencyKeyEntity, AuditEntryEntity, CounterEntity] });
+  ds = createDataSource({ serverUrl: mysqlUrl(), database, mariadb, entities: [...eventTables, IdempotencyKeyEntity, AuditEntryEntity, JobRunEntity, CounterEntity] });
   await ds.initialize();
   await ds.synchronize(); // tests only: production schemas come from migrations
 });
@@ -218,5 +220,38 @@ describe('enqueueEvents', () => {
       [envelopes[0]!.id, 's1', { i: 1 }],
       [envelopes[1]!.id, 's2', { i: 2 }],
     ]);
+  });
+});
+
+describe('claimed runs of scheduled jobs', () => {
+  const base = { job: 'nightly', leaseMs: 60_000 };
+
+  it('runs a job once per run key however many replicas try at once, and not again once finished', async () => {
+    let runs = 0;
+    const work = async () => ({ n: ++runs });
+    const now = new Date('2027-01-01T00:00:00Z');
+    const results = await Promise.all([1, 2, 3, 4].map((i) => runClaimed(ds, { ...base, runKey: '2027-01-01', replica: `r${i}`, now }, work)));
+    expect(results.filter(Boolean)).toHaveLength(1);
+    expect(runs).toBe(1);
+    expect(await runClaimed(ds, { ...base, runKey: '2027-01-01', replica: 'r5', now: new Date(now.getTime() + 3_600_000) }, work)).toBeNull();
+    const [row] = await ds.query("SELECT attempts, finished_at, result FROM job_run WHERE job = 'nightly' AND run_key = '2027-01-01'");
+    expect(row).toMatchObject({ attempts: 1, finished_at: expect.any(Date), result: '{"n":1}' });
+  });
+
+  it('gives a failed run back at once, and lets another replica take over a dead one only after its lease', async () => {
+    const now = new Date('2027-01-02T00:00:00Z');
+    const key = { ...base, runKey: '2027-01-02' };
+    await expect(runClaimed(ds, { ...key, replica: 'r1', now }, () => Promise.reject(new Error('disk full')))).rejects.toThrow('disk full');
+    expect(await runClaimed(ds, { ...key, replica: 'r2', now: new Date(now.getTime() + 1) }, async () => 'ok')).toMatchObject({ result: 'ok' });
+
+    const dead = { ...base, runKey: '2027-01-03' };
+    const start = new Date('2027-01-03T00:00:00Z');
+    // A replica that claims and never finishes: its work never settles within the test.
+    void runClaimed(ds, { ...dead, replica: 'dies', now: start }, () => new Promise(() => undefined));
+    await eventually(async () => expect((await ds.query("SELECT 1 FROM job_run WHERE run_key = '2027-01-03'")).length).toBe(1));
+    expect(await runClaimed(ds, { ...dead, replica: 'r2', now: new Date(start.getTime() + 59_000) }, async () => 'early')).toBeNull();
+    expect(await runClaimed(ds, { ...dead, replica: 'r2', now: new Date(start.getTime() + 61_000) }, async () => 'late')).toMatchObject({ result: 'late' });
+    const [row] = await ds.query("SELECT attempts, claimed_by FROM job_run WHERE run_key = '2027-01-03'");
+    expect(row).toEqual({ attempts: 2, claimed_by: 'r2' });
   });
 });

@@ -59,6 +59,8 @@ export const memberConfigSchema = serviceConfigSchema(
     JOB_CHECK_INTERVAL_MS: z.coerce.number().int().min(0).default(5 * 60_000),
     /** Missed business days the scheduler still runs late (after downtime) for birthdays and tier evaluations. */
     JOB_CATCH_UP_DAYS: z.coerce.number().int().min(0).max(31).default(3),
+    /** How long a replica's claim on a scheduled run stands before another replica may take the run over. */
+    JOB_LEASE_MINUTES: z.coerce.number().int().min(1).max(24 * 60).default(30),
   },
 ).superRefine((cfg, ctx) => {
   if (cfg.NODE_ENV !== 'production') return;

@@ -35,7 +35,7 @@ async function expireEntries(memberId: string) {
 
 async function jobRun(job: string, businessDay: string) {
   const [row] = await sql<{ attempts: number; finished_at: Date | null; claimed_by: string; result: string | null }>(
-    'SELECT attempts, finished_at, claimed_by, result FROM points_job_run WHERE job = ? AND business_day = ?',
+    'SELECT attempts, finished_at, claimed_by, result FROM job_run WHERE job = ? AND run_key = ?',
     [job, businessDay],
   );
   return row;
@@ -103,7 +103,7 @@ describe('the daily points jobs', () => {
     const day = dailySlot(at, TZ, 0).businessDay;
     // A replica claimed the day and died: its lease runs until 10 minutes after `at`.
     await sql(
-      `INSERT INTO points_job_run (job, business_day, run_id, claimed_by, lease_until, attempts, started_at) VALUES (?, ?, ?, 'dead-replica', ?, 1, ?)`,
+      `INSERT INTO job_run (job, run_key, run_id, claimed_by, lease_until, attempts, started_at) VALUES (?, ?, ?, 'dead-replica', ?, 1, ?)`,
       [DailyJob.POINTS_EXPIRY, day, newId(), new Date(at.getTime() + 600_000), at],
     );
     const memberId = await memberWithLot(30, 400);

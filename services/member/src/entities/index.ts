@@ -1,4 +1,4 @@
-import { AuditEntryEntity } from '@membergraph/platform';
+import { AuditEntryEntity, JobRunEntity } from '@membergraph/platform';
 import { ApiClientEntity } from './api-client.entity';
 import { MemberEntity } from './member.entity';
 import { OrderEntity } from './order.entity';
@@ -14,7 +14,6 @@ import { TierChangeEntity } from './tier-change.entity';
 import { MemberTagEntity } from './member-tag.entity';
 import { BirthdayNoticeEntity } from './birthday-notice.entity';
 import { TierDowngradeWarningEntity } from './tier-downgrade-warning.entity';
-import { JobRunEntity } from './job-run.entity';
 import { MemberIdentityEntity } from './member-identity.entity';
 import { EmailVerificationEntity } from './email-verification.entity';
 

@@ -1,11 +1,13 @@
-import { In } from 'typeorm';
-import { IntervalWorker, type ServiceKit, businessDay, startOfBusinessDay } from '@membergraph/platform';
+import { hostname } from 'node:os';
+import { IntervalWorker, businessDay, newId, runClaimed, startOfBusinessDay, type ServiceKit } from '@membergraph/platform';
 import type { MemberConfig } from '../config';
-import { JobRunEntity } from '../entities/job-run.entity';
 import { daysToCover, isEvaluationDay } from '../domain/evaluation-schedule';
 import { runTierEvaluation } from './tier-evaluation.job';
 import { runBirthdayJob } from './birthday.job';
 import { runTierDowngradeWarnings } from './tier-downgrade-warning.job';
+
+/** Names this replica on its claims (pod name in Kubernetes, then pid and a unique part). */
+const REPLICA = `${hostname()}:${process.pid}:${newId()}`.slice(-64);
 
 /** The operator scheduled runs are audited under. */
 export const SCHEDULER_ACTOR = 'system:scheduler';
@@ -30,29 +32,20 @@ export interface ScheduledRun {
  * for today and the JOB_CATCH_UP_DAYS before (days missed while no replica ran); then
  * - the downgrade warnings for today only (any day of the window warns everyone due, so missed days
  *   need no catch-up).
- * A finished job is recorded in `job_run` and not checked again. Replicas checking together may run
- * the same day twice: every job claims per member first, so the second run finds nothing to do. A
- * failing job is logged and retried at the next check; the others still run.
+ * Each (job, day) runs under the kit's `runClaimed`: one replica claims it in `job_run`, a finished
+ * run is not checked again, and another replica takes over a claim whose lease (JOB_LEASE_MINUTES)
+ * lapsed unfinished; every job also claims per member, so even an overlapping run finds nothing to
+ * do. A failing job is logged and retried at the next check; the others still run.
  */
-export async function runDueJobs(kit: ServiceKit<MemberConfig>, now = new Date()): Promise<ScheduledRun[]> {
-  const { TENANT_TIME_ZONE: tz, TIER_EVALUATION_MONTHS: months, JOB_CATCH_UP_DAYS: catchUp } = kit.config;
+export async function runDueJobs(kit: ServiceKit<MemberConfig>, now = new Date(), replica = REPLICA): Promise<ScheduledRun[]> {
+  const { TENANT_TIME_ZONE: tz, TIER_EVALUATION_MONTHS: months, JOB_CATCH_UP_DAYS: catchUp, JOB_LEASE_MINUTES: leaseMinutes } = kit.config;
   const today = businessDay(now, tz);
   const days = daysToCover(today, catchUp);
-  const finished = await kit.ds.getRepository(JobRunEntity).find({ select: { job: true, runKey: true }, where: { runKey: In(days) } });
-  const done = new Set(finished.map((r) => `${r.job}:${r.runKey}`));
   const ran: ScheduledRun[] = [];
   const once = async (job: string, day: string, run: (asOf: Date) => Promise<object>) => {
-    if (done.has(`${job}:${day}`)) return;
     try {
-      const summary = await run(startOfBusinessDay(day, tz));
-      await kit.ds
-        .getRepository(JobRunEntity)
-        .createQueryBuilder()
-        .insert()
-        .values({ job, runKey: day, finishedAt: new Date(), summary: JSON.stringify(summary) })
-        .orIgnore()
-        .execute();
-      ran.push({ job, day, ok: true });
+      const claimed = await runClaimed(kit.ds, { job, runKey: day, replica, leaseMs: leaseMinutes * 60_000, now }, () => run(startOfBusinessDay(day, tz)));
+      if (claimed) ran.push({ job, day, ok: true });
     } catch (err) {
       kit.log.error({ err, job, day }, 'scheduled job failed; the next check retries it');
       ran.push({ job, day, ok: false });

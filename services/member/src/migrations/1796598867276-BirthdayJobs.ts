@@ -7,7 +7,7 @@ export class BirthdayJobs1796598867276 implements MigrationInterface {
   public async up(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`CREATE TABLE \`member_birthday_notice\` (\`member_id\` varchar(26) NOT NULL, \`year\` smallint UNSIGNED NOT NULL, \`business_date\` char(10) NOT NULL, \`run_id\` varchar(26) NOT NULL, \`notified_at\` datetime(3) NOT NULL, PRIMARY KEY (\`member_id\`, \`year\`)) ENGINE=InnoDB`);
     await queryRunner.query(`CREATE TABLE \`tier_downgrade_warning\` (\`member_id\` varchar(26) NOT NULL, \`evaluation_date\` char(10) NOT NULL, \`evaluation_at\` datetime(3) NOT NULL, \`from_tier\` varchar(20) NOT NULL, \`projected_tier\` varchar(20) NOT NULL, \`run_id\` varchar(26) NOT NULL, \`warned_at\` datetime(3) NOT NULL, PRIMARY KEY (\`member_id\`, \`evaluation_date\`)) ENGINE=InnoDB`);
-    await queryRunner.query(`CREATE TABLE \`job_run\` (\`job\` varchar(40) NOT NULL, \`run_key\` varchar(16) NOT NULL, \`finished_at\` datetime(3) NOT NULL, \`summary\` text NULL, PRIMARY KEY (\`job\`, \`run_key\`)) ENGINE=InnoDB`);
+    await queryRunner.query(`CREATE TABLE \`job_run\` (\`job\` varchar(40) NOT NULL, \`run_key\` varchar(32) NOT NULL, \`run_id\` varchar(26) NOT NULL, \`claimed_by\` varchar(64) NOT NULL, \`lease_until\` datetime(3) NOT NULL, \`attempts\` int NOT NULL, \`started_at\` datetime(3) NOT NULL, \`finished_at\` datetime(3) NULL, \`result\` text NULL, PRIMARY KEY (\`job\`, \`run_key\`)) ENGINE=InnoDB`);
     await queryRunner.query(`ALTER TABLE \`member\` ADD \`birth_md\` char(4) NULL`);
     await queryRunner.query(`CREATE INDEX \`idx_member_birth_md\` ON \`member\` (\`birth_md\`, \`id\`)`);
   }

@@ -1,9 +1,8 @@
 import type { EntityManager } from 'typeorm';
-import { type ServiceKit } from '@membergraph/platform';
+import { runClaimed, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import type { MemberConfig } from '../config';
 import { MemberEntity } from '../entities/member.entity';
-import { JobRunEntity } from '../entities/job-run.entity';
 import { birthMonthDay, birthMonthOf, type BirthdayNotice } from '../domain/birthday';
 import type { PiiVault } from './pii.service';
 
@@ -58,17 +57,21 @@ export async function birthMonthOfMember(em: EntityManager, memberId: string): P
   return birthMonthOf(row.birthMd);
 }
 
-const BACKFILL = { job: 'birth_md_backfill', runKey: 'once' };
+const BACKFILL = { job: 'birth_md_backfill', runKey: 'once', replica: 'start', leaseMs: 10 * 60_000 };
 
 /**
  * Fills `birth_md` for members whose birthday was stored before the column existed (decrypting each
  * birthday once), in batches, then records that it is done, so later starts skip the scan (the
- * column is written with every birthday since). Idempotent: a row already filled is left alone, so
- * replicas starting together only repeat work. Delete the `job_run` row `birth_md_backfill` to make
- * the next start check again.
+ * column is written with every birthday since). Claimed in `job_run` (one replica scans, a crashed
+ * scan is taken over after the lease) and idempotent: a row already filled is left alone. Delete
+ * the `job_run` row `birth_md_backfill` to make the next start check again.
  */
 export async function backfillBirthMonthDay(kit: Kit, vault: PiiVault, batch = 500): Promise<number> {
-  if (await kit.ds.getRepository(JobRunEntity).existsBy(BACKFILL)) return 0;
+  const run = await runClaimed(kit.ds, BACKFILL, () => scanBirthMonthDays(kit, vault, batch));
+  return run?.result.members ?? 0;
+}
+
+async function scanBirthMonthDays(kit: Kit, vault: PiiVault, batch: number): Promise<{ members: number }> {
   let done = 0;
   let after = '';
   for (;;) {
@@ -93,6 +96,5 @@ export async function backfillBirthMonthDay(kit: Kit, vault: PiiVault, batch = 5
     after = rows.at(-1)!.id;
     if (rows.length < batch) break;
   }
-  await kit.ds.getRepository(JobRunEntity).createQueryBuilder().insert().values({ ...BACKFILL, finishedAt: new Date(), summary: JSON.stringify({ members: done }) }).orIgnore().execute();
-  return done;
+  return { members: done };
 }

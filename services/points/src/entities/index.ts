@@ -1,4 +1,4 @@
-import { AuditEntryEntity, IdempotencyKeyEntity } from '@membergraph/platform';
+import { AuditEntryEntity, IdempotencyKeyEntity, JobRunEntity } from '@membergraph/platform';
 import { EarnRulesEntity } from './earn-rules.entity';
 import { MemberStatusEntity } from './member-status.entity';
 import { MemberTierEntity } from './member-tier.entity';
@@ -17,6 +17,5 @@ import { PointsRewardEntity } from './points-reward.entity';
 import { PointsRedemptionEntity } from './points-redemption.entity';
 import { PointsReviewEntity } from './points-review.entity';
 import { PointsEarnSignalEntity } from './points-earn-signal.entity';
-import { PointsJobRunEntity } from './points-job-run.entity';
 
-export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, PointsHoldRefundEntity, PointsAwardEntity, PointsCheckInEntity, PointsPendingEntity, PointsExpiryReminderEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, PointsRewardEntity, PointsRedemptionEntity, PointsReviewEntity, PointsEarnSignalEntity, PointsJobRunEntity, IdempotencyKeyEntity, AuditEntryEntity];
+export const entities = [PointsAccountEntity, PointsEntryEntity, PointsLotEntity, PointsDrawEntity, PointsHoldEntity, PointsRefundEntity, PointsHoldRefundEntity, PointsAwardEntity, PointsCheckInEntity, PointsPendingEntity, PointsExpiryReminderEntity, MemberTierEntity, MemberStatusEntity, EarnRulesEntity, PointsRewardEntity, PointsRedemptionEntity, PointsReviewEntity, PointsEarnSignalEntity, JobRunEntity, IdempotencyKeyEntity, AuditEntryEntity];

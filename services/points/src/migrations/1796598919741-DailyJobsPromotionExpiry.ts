@@ -5,12 +5,12 @@ export class DailyJobsPromotionExpiry1796598919741 implements MigrationInterface
   name = 'DailyJobsPromotionExpiry1796598919741';
 
   public async up(queryRunner: QueryRunner): Promise<void> {
-    await queryRunner.query(`CREATE TABLE \`points_job_run\` (\`job\` varchar(32) NOT NULL, \`business_day\` char(10) NOT NULL, \`run_id\` varchar(26) NOT NULL, \`claimed_by\` varchar(64) NOT NULL, \`lease_until\` datetime(3) NOT NULL, \`attempts\` int NOT NULL, \`started_at\` datetime(3) NOT NULL, \`finished_at\` datetime(3) NULL, \`result\` text NULL, PRIMARY KEY (\`job\`, \`business_day\`)) ENGINE=InnoDB`);
+    await queryRunner.query(`CREATE TABLE \`job_run\` (\`job\` varchar(40) NOT NULL, \`run_key\` varchar(32) NOT NULL, \`run_id\` varchar(26) NOT NULL, \`claimed_by\` varchar(64) NOT NULL, \`lease_until\` datetime(3) NOT NULL, \`attempts\` int NOT NULL, \`started_at\` datetime(3) NOT NULL, \`finished_at\` datetime(3) NULL, \`result\` text NULL, PRIMARY KEY (\`job\`, \`run_key\`)) ENGINE=InnoDB`);
     await queryRunner.query(`ALTER TABLE \`points_award\` ADD \`lot_expiry_days\` int NULL`);
   }
 
   public async down(queryRunner: QueryRunner): Promise<void> {
     await queryRunner.query(`ALTER TABLE \`points_award\` DROP COLUMN \`lot_expiry_days\``);
-    await queryRunner.query(`DROP TABLE \`points_job_run\``);
+    await queryRunner.query(`DROP TABLE \`job_run\``);
   }
 }
