@@ -1,23 +1,31 @@
 /**
- * Balance-only checkout payments a second, straight at the wallet subgraph, beside the ceiling of a
- * bare transaction on the same MySQL. Starts its own wallet app in this process on a scratch
- * database and NATS prefix (migrated, dropped afterwards), seeds one hot account and ACCOUNTS
- * others with top-ups, then runs, CONNECTIONS clients each:
- *   1. pay on one hot account            (pay: balance only, pointsToUse 0, under the OTP threshold)
- *   2. pay across ACCOUNTS accounts
- *   3. ceiling, bare mysql2: BEGIN; UPDATE account SET balance = balance - ? WHERE id = ? AND
+ * Balance-only checkout payments a second, straight at the wallet subgraph and through the
+ * gateway, beside the ceiling of a bare transaction on the same MySQL. Starts its own wallet app in
+ * this process on a scratch database and NATS prefix (migrated, dropped afterwards), and the
+ * gateway (gateway/src/main.ts, the committed supergraph, WALLET_SUBGRAPH_URL pointing at that
+ * wallet) as a child process, as it runs in production; seeds one hot account and ACCOUNTS others
+ * with top-ups, then runs, CONNECTIONS clients each:
+ *   1. pay on one hot account, at the subgraph  (pay: balance only, pointsToUse 0, under the OTP threshold)
+ *   2. pay across ACCOUNTS accounts, at the subgraph
+ *   3. pay on one hot account, through the gateway  (the same request; the plan is one wallet fetch)
+ *   4. pay across ACCOUNTS accounts, through the gateway
+ *   5. ceiling, bare mysql2: BEGIN; UPDATE account SET balance = balance - ? WHERE id = ? AND
  *      balance >= ?; INSERT one ledger row; COMMIT  (scratch tables), on one row and on ACCOUNTS rows
- *   4. the same bare transaction plus a global chain-head row locked and updated in it (the
+ *   6. the same bare transaction plus a global chain-head row locked and updated in it (the
  *      wallet's hash-chain pattern before journals were sealed apart), on ACCOUNTS rows
- * and prints payments/s, p50/p99 and, to say what limits a run, the CPU this process and mysqld
- * used, InnoDB row-lock waits, and statements and commits per payment.
+ * and prints payments/s, p50/p99 and, to say what limits a run, the CPU this process (wallet +
+ * load generator), the gateway process and mysqld used, InnoDB row-lock waits, and statements and
+ * commits per payment.
  *
  *   npm run bench:pay
  *   DURATION (default 10), CONNECTIONS (32), ACCOUNTS (1000), WARMUP (2), AMOUNT (fen, 100),
- *   MYSQL_URL, NATS_URL
+ *   GATEWAY (1; 0 skips runs 3 and 4), MYSQL_URL, NATS_URL
  */
+import { spawn, type ChildProcess } from 'node:child_process';
 import { readFileSync, readdirSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
+import { createServer } from 'node:net';
+import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
 import autocannon from 'autocannon';
 import mysql from 'mysql2/promise';
@@ -39,6 +47,8 @@ interface Figures {
   total: number;
   failed: number;
   nodeCpu: number;
+  /** CPU of the gateway process (null: a run at the subgraph). */
+  gatewayCpu: number | null;
   mysqldCpu: number | null;
   lockWaits: number;
   lockWaitMs: number;
@@ -65,9 +75,8 @@ const mysqldPid = (() => {
   };
 })();
 
-/** CPU seconds (user + system) mysqld has used, from /proc; null when it cannot be read. */
-function mysqldCpuSeconds(): number | null {
-  const pid = mysqldPid();
+/** CPU seconds (user + system) a process (mysqld by default) has used, from /proc; null when it cannot be read. */
+function cpuSeconds(pid: string | null = mysqldPid()): number | null {
   if (!pid) return null;
   try {
     const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1]!.split(' ');
@@ -86,29 +95,33 @@ async function serverStatus(pool: mysql.Pool): Promise<Record<string, number>> {
   return Object.fromEntries((rows as Array<{ Variable_name: string; Value: string }>).map((r) => [r.Variable_name, Number(r.Value)]));
 }
 
-/** Runs `work` while sampling CPU and server counters around it. */
+/** Runs `work` while sampling CPU (this process, mysqld and, given its pid, the gateway) and server counters around it. */
 async function measured(
   pool: mysql.Pool,
   name: string,
   work: () => Promise<{ perSecond: number; p50: number; p99: number; total: number; failed: number }>,
+  gatewayPid: string | null = null,
 ): Promise<Figures> {
   const s0 = await serverStatus(pool);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
   const c0 = process.cpuUsage();
-  const m0 = mysqldCpuSeconds();
+  const m0 = cpuSeconds();
+  const g0 = gatewayPid ? cpuSeconds(gatewayPid) : null;
   const t0 = Date.now();
   const r = await work();
   const seconds = (Date.now() - t0) / 1000;
   const c1 = process.cpuUsage(c0);
   loop.disable();
-  const m1 = mysqldCpuSeconds();
+  const m1 = cpuSeconds();
+  const g1 = gatewayPid ? cpuSeconds(gatewayPid) : null;
   const s1 = await serverStatus(pool);
   const ops = Math.max(1, r.total + r.failed);
   return {
     name,
     ...r,
     nodeCpu: (c1.user + c1.system) / 1e6 / seconds,
+    gatewayCpu: g0 !== null && g1 !== null ? (g1 - g0) / seconds : null,
     mysqldCpu: m0 !== null && m1 !== null ? (m1 - m0) / seconds : null,
     lockWaits: s1.Innodb_row_lock_waits! - s0.Innodb_row_lock_waits!,
     lockWaitMs: s1.Innodb_row_lock_time! - s0.Innodb_row_lock_time!,
@@ -124,6 +137,68 @@ async function scalar(pool: mysql.Pool, sql: string, params: unknown[] = []): Pr
   return Number(Object.values((rows as Array<Record<string, unknown>>)[0] ?? {})[0] ?? 0);
 }
 
+/** A free TCP port on 127.0.0.1. */
+function freePort(): Promise<number> {
+  return new Promise((resolve, reject) => {
+    const srv = createServer();
+    srv.once('error', reject);
+    srv.listen(0, '127.0.0.1', () => {
+      const { port } = srv.address() as { port: number };
+      srv.close(() => resolve(port));
+    });
+  });
+}
+
+/**
+ * The gateway as its own process (`node --import tsx gateway/src/main.ts`), on the committed
+ * supergraph with the wallet subgraph URL pointing at `walletUrl` (pay plans to the wallet only, so
+ * the other subgraphs are never called); resolves once /readyz answers 200.
+ */
+async function startGateway(walletUrl: string, secret: string, connections: number): Promise<{ url: string; child: ChildProcess; stop(): Promise<void> }> {
+  const port = await freePort();
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  const child = spawn(process.execPath, ['--import', 'tsx', 'gateway/src/main.ts'], {
+    cwd: root,
+    env: {
+      PATH: process.env.PATH,
+      HOME: process.env.HOME,
+      NODE_ENV: 'development',
+      LOG_LEVEL: env('LOG_LEVEL') ?? 'warn',
+      HOST: '127.0.0.1',
+      GATEWAY_PORT: String(port),
+      JWT_SECRET: secret,
+      WALLET_SUBGRAPH_URL: walletUrl,
+      // One keep-alive socket per client: the gateway never queues in front of the wallet.
+      SUBGRAPH_CONNECTIONS: String(Math.max(connections, 64)),
+    },
+    stdio: ['ignore', 'inherit', 'inherit'],
+  });
+  const exited = new Promise<void>((resolve) => child.once('exit', () => resolve()));
+  const stop = async () => {
+    if (child.exitCode !== null || child.signalCode !== null) return;
+    const force = setTimeout(() => child.kill('SIGKILL'), 15_000);
+    child.kill('SIGTERM');
+    await exited;
+    clearTimeout(force);
+  };
+  const deadline = Date.now() + 120_000;
+  let last = '';
+  for (;;) {
+    if (child.exitCode !== null) throw new Error(`the gateway exited (${child.exitCode}) before it was ready`);
+    last = await fetch(`http://127.0.0.1:${port}/readyz`).then(
+      (r) => String(r.status),
+      (err: Error & { cause?: { code?: string } }) => err.cause?.code ?? err.message,
+    );
+    if (last === '200') break;
+    if (Date.now() > deadline) {
+      await stop();
+      throw new Error(`the gateway was not ready within 120 s (/readyz: ${last})`);
+    }
+    await new Promise((r) => setTimeout(r, 200));
+  }
+  return { url: `http://127.0.0.1:${port}/graphql`, child, stop };
+}
+
 function percentile(sorted: number[], p: number): number {
   if (!sorted.length) return 0;
   return sorted[Math.min(sorted.length - 1, Math.floor((p / 100) * sorted.length))]!;
@@ -135,6 +210,7 @@ run(async () => {
   const accounts = positiveInt('ACCOUNTS', 1000);
   const warmup = positiveInt('WARMUP', 2, 0);
   const amount = positiveInt('AMOUNT', 100);
+  const withGateway = env('GATEWAY') !== '0';
   const mysqlUrl = env('MYSQL_URL') ?? 'mysql://root@127.0.0.1:3306';
   const natsUrl = env('NATS_URL') ?? 'nats://127.0.0.1:4222';
   const id = randomBytes(4).toString('hex');
@@ -158,6 +234,7 @@ run(async () => {
     RISK_FREEZE_AFTER_HITS: '0',
   });
   const pool = mysql.createPool({ uri: `${mysqlUrl}/${database}`, connectionLimit: connections + 2 });
+  let gateway: Awaited<ReturnType<typeof startGateway>> | undefined;
   try {
     await app.migrate();
     const { url } = await app.start();
@@ -187,9 +264,9 @@ run(async () => {
 
     const { token } = await signToken({ secret: SECRET, issuer: 'membergraph' }, { sub: 'bench-pos', kind: 'client', roles: [], scopes: ['wallet:pay'] }, 3600);
     let n = 0;
-    const pay = (pick: () => string) => async () => {
+    const pay = (pick: () => string, target = url) => async () => {
       const cannon = await autocannon({
-        url,
+        url: target,
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         connections,
@@ -207,10 +284,10 @@ run(async () => {
       const failed = cannon.errors + cannon.timeouts + cannon.non2xx + cannon.mismatches;
       return { perSecond: (cannon.requests.total - failed) / duration, p50: cannon.latency.p50, p99: cannon.latency.p99, total: cannon.requests.total - cannon.mismatches - cannon.non2xx, failed };
     };
-    const warm = async (pick: () => string) => {
+    const warm = async (pick: () => string, target = url) => {
       if (!warmup) return;
       await autocannon({
-        url,
+        url: target,
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
         connections,
@@ -230,6 +307,26 @@ run(async () => {
     console.log(`Pay across ${members.length} accounts for ${duration}s...`);
     await warm(spreadPick);
     results.push(await measured(pool, `pay, ${members.length} accounts`, pay(spreadPick)));
+
+    if (withGateway) {
+      gateway = await startGateway(url, SECRET, connections);
+      // One payment first: fail fast with the gateway's own message if the request does not go through.
+      const probe = await fetch(gateway.url, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+        body: JSON.stringify({ query: PAY, variables: { input: { memberId: hot, orderRef: 'gateway-probe', amount, idempotencyKey: `probe-${id}` } } }),
+      }).then((r) => r.text());
+      if (!probe.includes('"CAPTURED"')) throw new Error(`a payment through the gateway failed: ${probe.slice(0, 300)}`);
+      const gwPid = String(gateway.child.pid);
+      console.log(`Gateway at ${gateway.url} (pid ${gwPid}); pay on the hot account through it for ${duration}s...`);
+      await warm(hotPick, gateway.url);
+      results.push(await measured(pool, 'pay, one hot account, via gateway', pay(hotPick, gateway.url), gwPid));
+      console.log(`Pay across ${members.length} accounts through the gateway for ${duration}s...`);
+      await warm(spreadPick, gateway.url);
+      results.push(await measured(pool, `pay, ${members.length} accounts, via gateway`, pay(spreadPick, gateway.url), gwPid));
+      await gateway.stop();
+      gateway = undefined;
+    }
 
     // The ceiling: the same MySQL, a bare transaction per payment.
     await pool.query('CREATE TABLE bench_account (id INT PRIMARY KEY, balance BIGINT NOT NULL) ENGINE=InnoDB');
@@ -285,11 +382,11 @@ run(async () => {
 
     const f = (x: number) => (Math.round(x * 10) / 10).toString();
     console.log('');
-    console.log('| run | payments/s | p50 ms | p99 ms | ok / failed | node CPU | mysqld CPU | row-lock waits (ms) | statements / payment | commits / payment | event-loop delay p99 ms |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|');
+    console.log('| run | payments/s | p50 ms | p99 ms | ok / failed | node CPU (wallet + load) | gateway CPU | mysqld CPU | row-lock waits (ms) | statements / payment | commits / payment | event-loop delay p99 ms |');
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       console.log(
-        `| ${r.name} | ${f(r.perSecond)} | ${f(r.p50)} | ${f(r.p99)} | ${r.total} / ${r.failed} | ${f(r.nodeCpu * 100)}% | ${r.mysqldCpu === null ? '?' : `${f(r.mysqldCpu * 100)}%`} | ${r.lockWaits} (${r.lockWaitMs}) | ${f(r.statementsPerOp)} | ${f(r.commitsPerOp)} | ${f(r.loopDelayP99)} |`,
+        `| ${r.name} | ${f(r.perSecond)} | ${f(r.p50)} | ${f(r.p99)} | ${r.total} / ${r.failed} | ${f(r.nodeCpu * 100)}% | ${r.gatewayCpu === null ? '' : `${f(r.gatewayCpu * 100)}%`} | ${r.mysqldCpu === null ? '?' : `${f(r.mysqldCpu * 100)}%`} | ${r.lockWaits} (${r.lockWaitMs}) | ${f(r.statementsPerOp)} | ${f(r.commitsPerOp)} | ${f(r.loopDelayP99)} |`,
       );
     }
     const hotOk = hotBefore - hotAfter === hotPays * amount;
@@ -299,6 +396,7 @@ run(async () => {
     console.log(`\nJSON ${JSON.stringify({ duration, connections, accounts, amount, results })}`);
     if (!hotOk || !audit.ok || unfinished > 0 || results.some((r) => r.failed)) process.exitCode = 1;
   } finally {
+    await gateway?.stop().catch(() => undefined);
     await pool.end().catch(() => undefined);
     await app.stop().catch(() => undefined);
     await dropDatabase(mysqlUrl, database).catch(() => undefined);

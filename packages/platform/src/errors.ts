@@ -13,6 +13,8 @@ export const ErrorCode = {
   OTP_REQUIRED: 'OTP_REQUIRED',
   /** A risk rule (caps, velocity) refused the operation. */
   RISK_REJECTED: 'RISK_REJECTED',
+  /** Another service needed for the answer did not reply in time: nothing was written, retry (same idempotency key). */
+  UNAVAILABLE: 'UNAVAILABLE',
   INTERNAL_SERVER_ERROR: 'INTERNAL_SERVER_ERROR',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { loadConfig, serviceConfigSchema } from '@membergraph/platform';
+import { isValidTimeZone, loadConfig, serviceConfigSchema } from '@membergraph/platform';
 
 const fen = () => z.coerce.number().int().positive();
 
@@ -39,14 +39,7 @@ export const walletConfigSchema = serviceConfigSchema(
     /** The tenant's time zone: business days (daily caps) start at its midnight. */
     BUSINESS_TIME_ZONE: z
       .string()
-      .refine((tz) => {
-        try {
-          new Intl.DateTimeFormat('en-US', { timeZone: tz });
-          return true;
-        } catch {
-          return false;
-        }
-      }, 'must be an IANA time zone')
+      .refine(isValidTimeZone, 'must be an IANA time zone')
       .default('Asia/Shanghai'),
   },
 );

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { Role } from '@membergraph/platform';
+import { newId, Role } from '@membergraph/platform';
 import { serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
 import { luhnValid } from '../src/domain/card';
@@ -23,11 +23,11 @@ async function issue(count: number, faceValue: number, kind = 'PHYSICAL', activa
   const res = await gqlAs(svc.url, ISSUE, { input: { count, faceValue, kind, expiresAt: inAYear() } }, financeToken());
   expect(res.errors).toBeUndefined();
   const batch = res.data.issueCardBatch;
-  if (activate) expect((await gqlAs(svc.url, ACTIVATE, { input: { batchId: batch.id } }, financeToken())).errors).toBeUndefined();
+  if (activate) expect((await gqlAs(svc.url, ACTIVATE, { input: { batchId: batch.id, idempotencyKey: newId() } }, financeToken())).errors).toBeUndefined();
   return batch as { id: string; cards: Array<{ number: string; pin: string }> };
 }
 
-const bind = (memberId: string, cardNumber: string, pin: string) => gqlAs(svc.url, BIND, { input: { cardNumber, pin } }, memberToken(memberId));
+const bind = (memberId: string, cardNumber: string, pin: string, idempotencyKey = newId()) => gqlAs(svc.url, BIND, { input: { cardNumber, pin, idempotencyKey } }, memberToken(memberId));
 const wrongPin = (pin: string) => (pin === '00000000' ? '11111111' : '00000000');
 
 async function auditOk() {
@@ -90,7 +90,7 @@ describe('stored-value cards', () => {
     const [inactive, toVoid] = (await issue(2, yuan(10), 'PHYSICAL', false)).cards;
     const memberId = await openMember(svc.app);
     expect((await bind(memberId, inactive!.number, inactive!.pin)).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'CARD_INACTIVE' });
-    expect((await gqlAs(svc.url, VOID, { input: { cardNumber: toVoid!.number, reason: 'lost in transit' } }, financeToken())).data.voidCard.status).toBe('VOID');
+    expect((await gqlAs(svc.url, VOID, { input: { cardNumber: toVoid!.number, reason: 'lost in transit', idempotencyKey: newId() } }, financeToken())).data.voidCard.status).toBe('VOID');
     expect((await bind(memberId, toVoid!.number, toVoid!.pin)).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'CARD_VOID' });
     await ds().query('UPDATE wallet_card SET expires_at = ?, status = ? WHERE number = ?', [new Date(Date.now() - 1000), 'ACTIVE', inactive!.number]);
     expect((await gqlAs(svc.url, CARD, { n: inactive!.number }, financeToken())).data.storedValueCard.status).toBe('EXPIRED');
@@ -127,7 +127,7 @@ describe('stored-value cards', () => {
     const [physical] = (await issue(1, yuan(300), 'PHYSICAL')).cards;
     const giver = await openMember(svc.app);
     const friend = await openMember(svc.app);
-    const gift = (cardNumber: string, pin: string, to: string) => gqlAs(svc.url, GIFT, { input: { cardNumber, pin, toMemberId: to } }, memberToken(giver));
+    const gift = (cardNumber: string, pin: string, to: string) => gqlAs(svc.url, GIFT, { input: { cardNumber, pin, toMemberId: to, idempotencyKey: newId() } }, memberToken(giver));
     expect((await gift(physical!.number, physical!.pin, friend)).errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'NOT_ELECTRONIC' });
     const res = await gift(ecard!.number, ecard!.pin, friend);
     expect(res.data.giftCard).toMatchObject({ status: 'ACTIVE', giftedTo: friend });
@@ -139,9 +139,9 @@ describe('stored-value cards', () => {
   });
 
   it('lets only members bind, for their own wallet', async () => {
-    const staff = await gqlAs(svc.url, BIND, { input: { cardNumber: '8800000000000000000', pin: '1' } }, tokenFor([Role.ADMIN]));
+    const staff = await gqlAs(svc.url, BIND, { input: { cardNumber: '8800000000000000000', pin: '1', idempotencyKey: newId() } }, tokenFor([Role.ADMIN]));
     expect(staff.errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    const anon = await gqlAs(svc.url, BIND, { input: { cardNumber: '8800000000000000000', pin: '1' } }, '');
+    const anon = await gqlAs(svc.url, BIND, { input: { cardNumber: '8800000000000000000', pin: '1', idempotencyKey: newId() } }, '');
     expect(anon.errors?.[0]?.extensions?.code).toBe('UNAUTHENTICATED');
   });
 });

@@ -1,6 +1,7 @@
 /**
- * Test doubles of the OTHER services' request/reply answers (points holds, member OTP), served with
- * the kit's serveRequests on the test's NATS prefix: our own infrastructure stays real.
+ * Test doubles of the OTHER services' request/reply answers (points holds, member OTP and birth
+ * month, marketing coupons), served with the kit's serveRequests on the test's NATS prefix: our own
+ * infrastructure stays real.
  */
 import { AppError, Bus, ErrorCode, createLogger, newId, serveRequests } from '@membergraph/platform';
 import {
@@ -8,11 +9,13 @@ import {
   MemberRpc,
   PointsRefundRpc,
   PointsRpc,
+  birthMonthRequest,
   couponPaymentRequest,
   holdPointsRequest,
   lockCouponRequest,
   refundHoldRequest,
   resolveHoldRequest,
+  type BirthMonthReply,
   type CouponLockReply,
   type PointsHoldReply,
   type VerifyOtpReply,
@@ -120,6 +123,12 @@ export interface FakeMember {
   /** The PAYMENT code each member may use once. */
   codes: Map<string, string>;
   requests: Array<{ memberId?: string; purpose: string; code: string }>;
+  /** Birth months (1-12) the member service knows; absent: unknown (null). */
+  birthMonths: Map<string, number>;
+  /** Members asked for their birth month, in order. */
+  birthMonthRequests: string[];
+  /** How `rpc.member.birth_month` answers: as the contract says, NOT_FOUND, or not at all. */
+  behaviour: { birthMonth: Behaviour };
   close(): Promise<void>;
 }
 
@@ -127,6 +136,16 @@ export async function fakeMember(scope: TestScope): Promise<FakeMember> {
   const bus = await Bus.connect({ url: natsUrl(), prefix: scope.prefix, name: 'fake-member', log });
   const codes = new Map<string, string>();
   const requests: FakeMember['requests'] = [];
+  const birthMonths = new Map<string, number>();
+  const birthMonthRequests: string[] = [];
+  const behaviour: FakeMember['behaviour'] = { birthMonth: 'normal' };
+  const birth = serveRequests(bus, MemberRpc.BirthMonth, async (raw: unknown): Promise<BirthMonthReply> => {
+    const { memberId } = birthMonthRequest.parse(raw);
+    birthMonthRequests.push(memberId);
+    if (behaviour.birthMonth === 'silent') return never();
+    if (behaviour.birthMonth === 'refuse') throw new AppError(ErrorCode.NOT_FOUND, 'Member not found');
+    return { month: birthMonths.get(memberId) ?? null };
+  }, log);
   const sub = serveRequests(bus, MemberRpc.VerifyOtp, async (raw: { memberId?: string; purpose: string; code: string }): Promise<VerifyOtpReply> => {
     requests.push(raw);
     if (raw.purpose !== 'PAYMENT') return { ok: false, reason: 'PURPOSE_NOT_ALLOWED' };
@@ -139,8 +158,12 @@ export async function fakeMember(scope: TestScope): Promise<FakeMember> {
   return {
     codes,
     requests,
+    birthMonths,
+    birthMonthRequests,
+    behaviour,
     async close() {
       sub.unsubscribe();
+      birth.unsubscribe();
       await bus.close();
     },
   };

@@ -130,7 +130,7 @@ describe('pay', () => {
     const memberId = await richMember();
     const poor = await gqlAs(svc.url, PAY, { input: payInput(memberId, yuan(1_151)) }, payClientToken());
     expect(poor.errors?.[0]?.extensions).toMatchObject({ code: 'INSUFFICIENT_FUNDS' });
-    await gqlAs(svc.url, `mutation($input: WalletStatusInput!) { freezeWallet(input: $input) { status } }`, { input: { memberId, reason: 'test' } }, financeToken());
+    await gqlAs(svc.url, `mutation($input: WalletStatusInput!) { freezeWallet(input: $input) { status } }`, { input: { memberId, reason: 'test', idempotencyKey: newId() } }, financeToken());
     const frozen = await gqlAs(svc.url, PAY, { input: payInput(memberId, 100) }, payClientToken());
     expect(frozen.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'WALLET_FROZEN' });
   });

@@ -88,7 +88,7 @@ describe('automatic freeze', () => {
     expect(await count(ds(), 'SELECT COUNT(*) AS n FROM wallet_risk_hit WHERE member_id = ?', [memberId])).toBe(3);
 
     // Staff looked at it: the earlier hits do not freeze it again.
-    expect((await gqlAs(svc.url, UNFREEZE, { input: { memberId, reason: 'customer called, legitimate' } }, financeToken())).data.unfreezeWallet.status).toBe('ACTIVE');
+    expect((await gqlAs(svc.url, UNFREEZE, { input: { memberId, reason: 'customer called, legitimate', idempotencyKey: newId() } }, financeToken())).data.unfreezeWallet.status).toBe('ACTIVE');
     const after = await gqlAs(svc.url, PAY, { input: payInput(memberId, yuan(1_001)) }, payer());
     expect(after.errors?.[0]?.extensions?.code).toBe('RISK_REJECTED');
     expect((await walletOf(svc.url, memberId)).status).toBe('ACTIVE');

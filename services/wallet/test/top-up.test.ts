@@ -183,7 +183,7 @@ describe('top-up rules', () => {
       firstTopUpBonus: yuan(20),
       multipliers: [{ startsAt: new Date(Date.now() - 60_000).toISOString(), endsAt: new Date(Date.now() + 3_600_000).toISOString(), percent: 200 }],
     };
-    const res = await gqlAs(svc.url, UPDATE, { input }, financeToken());
+    const res = await gqlAs(svc.url, UPDATE, { input: { ...input, idempotencyKey: newId() } }, financeToken());
     expect(res.errors).toBeUndefined();
     expect(res.data.updateTopUpRules.tiers[0]).toEqual({ threshold: yuan(100), bonus: yuan(10) });
     expect(await count(ds(), "SELECT COUNT(*) AS n FROM audit_log WHERE action = 'TOP_UP_RULES_UPDATED' AND actor = 'finance-1'")).toBe(1);
@@ -199,10 +199,10 @@ describe('top-up rules', () => {
   });
 
   it('refuse bad rules naming the field, and callers other than FINANCE/ADMIN', async () => {
-    const bad = await gqlAs(svc.url, UPDATE, { input: { tiers: [{ threshold: 0, bonus: 1 }], firstTopUpBonus: 0, multipliers: [] } }, financeToken());
+    const bad = await gqlAs(svc.url, UPDATE, { input: { tiers: [{ threshold: 0, bonus: 1 }], firstTopUpBonus: 0, multipliers: [], idempotencyKey: newId() } }, financeToken());
     expect(bad.errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'tiers[0].threshold' });
     for (const token of [await tokenFor([Role.OPERATOR]), await payClient()]) {
-      expect((await gql(svc.url, UPDATE, { input: { tiers: [], firstTopUpBonus: 0, multipliers: [] } }, token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+      expect((await gql(svc.url, UPDATE, { input: { tiers: [], firstTopUpBonus: 0, multipliers: [], idempotencyKey: newId() } }, token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
       expect((await gql(svc.url, RULES, {}, token)).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
     }
     const other = await gqlAs(svc.url, PREVIEW, { m: newId(), a: yuan(100) }, memberToken(newId()));
@@ -211,7 +211,7 @@ describe('top-up rules', () => {
 
   it('can be put back to the defaults', async () => {
     const input = { tiers: [{ threshold: yuan(100), bonus: yuan(10) }, { threshold: yuan(500), bonus: yuan(60) }, { threshold: yuan(1_000), bonus: yuan(150) }], firstTopUpBonus: 0, multipliers: [] };
-    expect((await gqlAs(svc.url, UPDATE, { input }, tokenFor([Role.ADMIN]))).errors).toBeUndefined();
+    expect((await gqlAs(svc.url, UPDATE, { input: { ...input, idempotencyKey: newId() } }, tokenFor([Role.ADMIN]))).errors).toBeUndefined();
   });
 });
 
@@ -284,7 +284,7 @@ describe('freezing', () => {
   it('stops top-ups and spending until unfrozen, with a reason, audited', async () => {
     const memberId = await openMember(svc.app);
     await gqlAs(svc.url, TOP_UP, { input: topUpInput(memberId, yuan(100)) }, payClient());
-    const frozen = await gqlAs(svc.url, FREEZE, { input: { memberId, reason: 'card reported stolen' } }, financeToken());
+    const frozen = await gqlAs(svc.url, FREEZE, { input: { memberId, reason: 'card reported stolen', idempotencyKey: newId() } }, financeToken());
     expect(frozen.data.freezeWallet).toEqual({ status: 'FROZEN', balance: yuan(110) });
     const before = await ledgerFootprint(ds());
     const top = await gqlAs(svc.url, TOP_UP, { input: topUpInput(memberId, yuan(100)) }, payClient());
@@ -292,7 +292,7 @@ describe('freezing', () => {
     const spend = await gqlAs(svc.url, DEBIT, { input: { memberId, amount: 1, reference: 'o', idempotencyKey: newId() } }, payClient());
     expect(spend.errors?.[0]?.extensions).toMatchObject({ code: 'CONFLICT', reason: 'WALLET_FROZEN' });
     expect(await ledgerFootprint(ds())).toEqual(before);
-    expect((await gqlAs(svc.url, UNFREEZE, { input: { memberId, reason: 'card found' } }, tokenFor([Role.ADMIN]))).data.unfreezeWallet.status).toBe('ACTIVE');
+    expect((await gqlAs(svc.url, UNFREEZE, { input: { memberId, reason: 'card found', idempotencyKey: newId() } }, tokenFor([Role.ADMIN]))).data.unfreezeWallet.status).toBe('ACTIVE');
     expect((await gqlAs(svc.url, DEBIT, { input: { memberId, amount: 1, reference: 'o', idempotencyKey: newId() } }, payClient())).errors).toBeUndefined();
     const audit = await ds().query('SELECT action, detail FROM audit_log WHERE target = ? ORDER BY id', [memberId]);
     expect(audit.map((a: { action: string; detail: string }) => [a.action, JSON.parse(a.detail).reason])).toEqual([
@@ -303,10 +303,10 @@ describe('freezing', () => {
 
   it('needs FINANCE or ADMIN and a reason', async () => {
     const memberId = await openMember(svc.app);
-    expect((await gqlAs(svc.url, FREEZE, { input: { memberId, reason: 'x' } }, tokenFor([Role.SUPPORT]))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await gqlAs(svc.url, FREEZE, { input: { memberId, reason: 'x' } }, memberToken(memberId))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
-    expect((await gqlAs(svc.url, FREEZE, { input: { memberId, reason: ' ' } }, financeToken())).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
-    expect((await gqlAs(svc.url, FREEZE, { input: { memberId: newId(), reason: 'x' } }, financeToken())).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
+    expect((await gqlAs(svc.url, FREEZE, { input: { memberId, reason: 'x', idempotencyKey: newId() } }, tokenFor([Role.SUPPORT]))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gqlAs(svc.url, FREEZE, { input: { memberId, reason: 'x', idempotencyKey: newId() } }, memberToken(memberId))).errors?.[0]?.extensions?.code).toBe('FORBIDDEN');
+    expect((await gqlAs(svc.url, FREEZE, { input: { memberId, reason: ' ', idempotencyKey: newId() } }, financeToken())).errors?.[0]?.extensions).toMatchObject({ code: 'BAD_USER_INPUT', field: 'reason' });
+    expect((await gqlAs(svc.url, FREEZE, { input: { memberId: newId(), reason: 'x', idempotencyKey: newId() } }, financeToken())).errors?.[0]?.extensions?.code).toBe('NOT_FOUND');
   });
 });
 

@@ -3,6 +3,7 @@
  * balance, the risk caps, the step-up threshold, how a refund goes back to the sub-balances, and
  * where a business day starts.
  */
+import { addDays, businessDayBoundsAt, isIsoDate, startOfBusinessDay } from '@membergraph/platform';
 import type { WalletBalances } from './wallet';
 
 /** Largest number of points one payment may use. */
@@ -144,40 +145,11 @@ export function pointsToGiveBack(pointsUsed: number, walletPaid: number, refunde
  * is not a calendar date.
  */
 export function businessDayBounds(date: string, timeZone: string): { start: Date; end: Date } | null {
-  const m = /^(\d{4})-(\d{2})-(\d{2})$/.exec(date);
-  if (!m) return null;
-  const [y, mo, d] = [Number(m[1]), Number(m[2]), Number(m[3])];
-  const midnight = Date.UTC(y, mo - 1, d);
-  if (new Date(midnight).getUTCDate() !== d) return null;
-  return { start: localMidnight(midnight, timeZone), end: localMidnight(Date.UTC(y, mo - 1, d + 1), timeZone) };
-}
-
-/** How far `timeZone`'s wall clock is ahead of UTC at instant `t`, in ms. */
-function zoneOffset(t: number, timeZone: string): number {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
-      .formatToParts(new Date(t))
-      .filter((p) => p.type !== 'literal')
-      .map((p) => [p.type, Number(p.value)]),
-  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
-  return Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second) - Math.floor(t / 1000) * 1000;
-}
-
-/** The instant the wall clock of `timeZone` shows the midnight `utcMidnight` names; the offset is taken at that instant (DST-safe). */
-function localMidnight(utcMidnight: number, timeZone: string): Date {
-  const guess = utcMidnight - zoneOffset(utcMidnight, timeZone);
-  return new Date(utcMidnight - zoneOffset(guess, timeZone));
+  if (!isIsoDate(date)) return null;
+  return { start: startOfBusinessDay(date, timeZone), end: startOfBusinessDay(addDays(date, 1), timeZone) };
 }
 
 /** The instant the business day containing `now` started, in `timeZone` (e.g. Asia/Shanghai midnight). */
 export function businessDayStart(now: Date, timeZone: string): Date {
-  const parts = Object.fromEntries(
-    new Intl.DateTimeFormat('en-US', { timeZone, hourCycle: 'h23', year: 'numeric', month: '2-digit', day: '2-digit', hour: '2-digit', minute: '2-digit', second: '2-digit' })
-      .formatToParts(now)
-      .filter((p) => p.type !== 'literal')
-      .map((p) => [p.type, Number(p.value)]),
-  ) as Record<'year' | 'month' | 'day' | 'hour' | 'minute' | 'second', number>;
-  const wallAsUtc = Date.UTC(parts.year, parts.month - 1, parts.day, parts.hour, parts.minute, parts.second);
-  const offsetMs = wallAsUtc - Math.floor(now.getTime() / 1000) * 1000;
-  return new Date(Date.UTC(parts.year, parts.month - 1, parts.day) - offsetMs);
+  return businessDayBoundsAt(now, timeZone).start;
 }

@@ -6,6 +6,19 @@ export const WalletStatus = {
 export type WalletStatus = (typeof WalletStatus)[keyof typeof WalletStatus];
 
 /**
+ * The member's status in the member service, as this service projects it: FROZEN members neither
+ * spend nor earn, BLACKLISTED have no access, ERASED are gone. Only ACTIVE members move money in
+ * or out of their wallet; money going back (refunds, released holds) is never blocked.
+ */
+export const MemberStatus = {
+  ACTIVE: 'ACTIVE',
+  FROZEN: 'FROZEN',
+  BLACKLISTED: 'BLACKLISTED',
+  ERASED: 'ERASED',
+} as const;
+export type MemberStatus = (typeof MemberStatus)[keyof typeof MemberStatus];
+
+/**
  * The two balances a member holds, in fen. Principal (money paid in) and bonus (granted on
  * top-ups) stay apart: a refunded top-up returns principal and takes the bonus back. When the
  * double-entry journal lands these become cached balances of two liability accounts per member.

@@ -12,6 +12,7 @@ import { PaymentEntity } from './payment.entity';
 import { PaymentRefundEntity } from './payment-refund.entity';
 import { RiskHitEntity } from './risk-hit.entity';
 import { CardBatchEntity, CardEntity, CardPinFailureEntity } from './card.entity';
+import { MemberStatusEntity } from './member-status.entity';
 
 export const entities = [
   WalletAccountEntity,
@@ -31,4 +32,5 @@ export const entities = [
   CardEntity,
   CardPinFailureEntity,
   RiskHitEntity,
+  MemberStatusEntity,
 ];

@@ -10,7 +10,10 @@ export interface TopUpRow {
   memberId: string;
   /** Principal paid in, fen. */
   amount: number;
+  /** All the bonus granted with it (tier, first top-up and birthday-month extras), fen. */
   bonus: number;
+  /** The part of `bonus` that was the birthday-month extra (at most one top-up per member and birthday month has it). */
+  birthdayBonus: number;
   /** The payment provider's reference: one top-up per payment. */
   paymentRef: string;
   channel: string;
@@ -28,6 +31,7 @@ export const TopUpEntity = new EntitySchema<TopUpRow>({
     memberId: { name: 'member_id', type: 'varchar', length: 26 },
     amount: { type: 'bigint', transformer: bigintColumn },
     bonus: { type: 'bigint', transformer: bigintColumn },
+    birthdayBonus: { name: 'birthday_bonus', type: 'bigint', default: 0, transformer: bigintColumn },
     paymentRef: { name: 'payment_ref', type: 'varchar', length: 100, unique: true },
     channel: { type: 'varchar', length: 16 },
     storeId: { name: 'store_id', type: 'varchar', length: 64, nullable: true },

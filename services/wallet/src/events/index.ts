@@ -2,8 +2,10 @@ import { EventType } from '@membergraph/contracts';
 import { STREAMS, type ConsumerDefinition, type ServiceKit } from '@membergraph/platform';
 import type { WalletConfig } from '../config';
 import { memberRegisteredHandler } from './handlers/member-registered.handler';
+import { memberStatusChangedHandler } from './handlers/member-status-changed.handler';
+import { memberErasedHandler } from './handlers/member-erased.handler';
 
-/** What the wallet service listens to: registrations from the member stream. */
+/** What the wallet service listens to on the member stream: registrations, status changes and erasures. */
 export function walletConsumers(kit: ServiceKit<WalletConfig>): ConsumerDefinition[] {
   return [
     {
@@ -11,6 +13,8 @@ export function walletConsumers(kit: ServiceKit<WalletConfig>): ConsumerDefiniti
       stream: STREAMS.member,
       handlers: {
         [EventType.MemberRegistered]: memberRegisteredHandler(kit),
+        [EventType.MemberStatusChanged]: memberStatusChangedHandler(),
+        [EventType.MemberErased]: memberErasedHandler(),
       },
     },
   ];

@@ -37,13 +37,17 @@ export type ActivateCardsInput = {
   batchId?: InputMaybe<Scalars['ID']['input']>;
   /** Card numbers (at most 500). */
   cardNumbers?: InputMaybe<Array<Scalars['String']['input']>>;
+  /** Retries with the same key and input return the first result (also after a restart); the same key with another input is CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
 };
 
 /** Binding a card. */
 export type BindCardInput = {
   /** The card number. */
   cardNumber: Scalars['String']['input'];
-  /** The card's PIN. */
+  /** Retries with the same key and input return the first result (also after a restart); the same key with another input is CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
+  /** The card's PIN (never part of what a retry is compared on). */
   pin: Scalars['String']['input'];
 };
 
@@ -97,6 +101,8 @@ export type DebitWalletInput = {
 export type GiftCardInput = {
   /** The card number. */
   cardNumber: Scalars['String']['input'];
+  /** Retries with the same key and input return the first result (also after a restart); the same key with another input is CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
   /** The card's PIN, proving the giver holds it. */
   pin: Scalars['String']['input'];
   /** The member who receives it. */
@@ -152,17 +158,17 @@ export type Member = {
 
 export type Mutation = {
   __typename?: 'Mutation';
-  /** Activates INACTIVE, unexpired cards (sold), by batch or by number. FINANCE or ADMIN; audited. */
+  /** Activates INACTIVE, unexpired cards (sold), by batch or by number. FINANCE or ADMIN; audited. Idempotent by `idempotencyKey`. */
   activateCards: Array<StoredValueCard>;
-  /** Binds an active card to the calling member's wallet and loads its face value as principal, once. Wrong PINs are throttled per card and per member (5 an hour, then RATE_LIMITED). The member themself. */
+  /** Binds an active card to the calling member's wallet and loads its face value as principal, once. Wrong PINs are throttled per card and per member (5 an hour, then RATE_LIMITED). The member themself. Idempotent by `idempotencyKey` (the PIN is checked on a retry too). */
   bindCard: StoredValueCard;
   /** Spends balance, principal first (interim until checkout payments). A client with `wallet:debit`, or ADMIN. Idempotent by `idempotencyKey`. */
   debitWallet: WalletDebit;
-  /** Stops a wallet from topping up and spending. FINANCE or ADMIN; audited. */
+  /** Stops a wallet from topping up and spending. FINANCE or ADMIN; audited. Idempotent by `idempotencyKey`. */
   freezeWallet: Wallet;
-  /** Gifts an active, unbound e-card to another member: from then on only they may bind it. The giver proves possession with the PIN (throttled like bindCard). The member themself. */
+  /** Gifts an active, unbound e-card to another member: from then on only they may bind it. The giver proves possession with the PIN (throttled like bindCard). The member themself. Idempotent by `idempotencyKey` (the PIN is checked on a retry too). */
   giftCard: StoredValueCard;
-  /** Issues a batch of INACTIVE stored-value cards and returns their numbers and PINs: the only time the PINs are shown (only their hashes are kept). FINANCE or ADMIN; audited. */
+  /** Issues a batch of INACTIVE stored-value cards and returns their numbers and PINs: the only time the PINs are shown (only their hashes are kept). FINANCE or ADMIN; audited. Not idempotent by key on purpose (a replay could not show the PINs again): a retried issue makes a second batch, which stays inactive and can be voided. */
   issueCardBatch: IssuedCardBatch;
   /** Pays an order with points and balance as one saga: everything is captured or everything is released. The member themself, a client with `wallet:pay`, or ADMIN. Above the step-up threshold the member's PAYMENT one-time code is needed (OTP_REQUIRED); risk caps answer RISK_REJECTED. Idempotent by `idempotencyKey`. */
   pay: Payment;
@@ -172,11 +178,11 @@ export type Mutation = {
   refundTopUp: TopUpRefund;
   /** Loads money a payment provider confirmed, with its bonus. A client with `wallet:topup`, or FINANCE. Idempotent by `idempotencyKey`. */
   topUp: TopUp;
-  /** Lets a frozen wallet move money again. FINANCE or ADMIN; audited. */
+  /** Lets a frozen wallet move money again. FINANCE or ADMIN; audited. Idempotent by `idempotencyKey`. */
   unfreezeWallet: Wallet;
-  /** Replaces the top-up bonus rules. FINANCE or ADMIN; audited. */
+  /** Replaces the top-up bonus rules. FINANCE or ADMIN; audited. Idempotent by `idempotencyKey`. */
   updateTopUpRules: TopUpRules;
-  /** Voids an unbound card (lost, stolen, unsold); a bound card is CONFLICT. FINANCE or ADMIN; audited. */
+  /** Voids an unbound card (lost, stolen, unsold); a bound card is CONFLICT. FINANCE or ADMIN; audited. Idempotent by `idempotencyKey`. */
   voidCard: StoredValueCard;
 };
 
@@ -514,7 +520,9 @@ export type TopUp = {
   __typename?: 'TopUp';
   /** Principal paid, in fen. */
   amount: Scalars['Fen']['output'];
-  /** Bonus granted with it, in fen. */
+  /** The part of the bonus that was the birthday-month extra, in fen. */
+  birthdayBonus: Scalars['Fen']['output'];
+  /** Bonus granted with it, in fen (tier, first top-up and birthday-month extras together). */
   bonus: Scalars['Fen']['output'];
   /** Where it was paid. */
   channel: TopUpChannel;
@@ -581,9 +589,13 @@ export type TopUpRefund = {
   topUpId: Scalars['ID']['output'];
 };
 
-/** Top-up bonus rules: the highest tier reached, times the highest active multiplier, plus the first top-up extra. */
+/** Top-up bonus rules: the highest tier reached, times the highest active multiplier, plus the first top-up and birthday-month extras. */
 export type TopUpRules = {
   __typename?: 'TopUpRules';
+  /** Extra bonus on the member's first top-up (of at least birthdayMonthMinAmount) in their birthday month, once per birthday month (tenant calendar), in fen; 0: none. */
+  birthdayMonthBonus: Scalars['Fen']['output'];
+  /** The smallest top-up that earns the birthday-month extra, in fen (0: any). */
+  birthdayMonthMinAmount: Scalars['Fen']['output'];
   /** Extra bonus on a member's first top-up, in fen. */
   firstTopUpBonus: Scalars['Fen']['output'];
   /** Time-limited multipliers. */
@@ -598,8 +610,14 @@ export type TopUpRules = {
 
 /** New top-up bonus rules, replacing the current ones. */
 export type TopUpRulesInput = {
+  /** Extra bonus on the member's first top-up in their birthday month, once per birthday month, in fen (0: none). The member's birth month is asked from the member service at each top-up that could earn it. */
+  birthdayMonthBonus?: InputMaybe<Scalars['Fen']['input']>;
+  /** The smallest top-up that earns the birthday-month extra, in fen (0: any). */
+  birthdayMonthMinAmount?: InputMaybe<Scalars['Fen']['input']>;
   /** Extra bonus on a member's first top-up, in fen. */
   firstTopUpBonus: Scalars['Fen']['input'];
+  /** Retries with the same key and input return the first result (also after a restart); the same key with another input is CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
   /** Time-limited multipliers. */
   multipliers: Array<BonusMultiplierInput>;
   /** Tiers, any order. */
@@ -632,6 +650,8 @@ export type TopUpTierInput = {
 export type VoidCardInput = {
   /** The card number. */
   cardNumber: Scalars['String']['input'];
+  /** Retries with the same key and input return the first result (also after a restart); the same key with another input is CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
   /** Why (kept in the audit log). */
   reason: Scalars['String']['input'];
 };
@@ -802,6 +822,8 @@ export type WalletStatus =
 
 /** A wallet status change by staff. */
 export type WalletStatusInput = {
+  /** Retries with the same key and input return the first result (also after a restart); the same key with another input is CONFLICT. */
+  idempotencyKey: Scalars['String']['input'];
   /** The member whose wallet changes. */
   memberId: Scalars['ID']['input'];
   /** Why (kept in the audit log). */
@@ -1203,6 +1225,7 @@ export type StoredValueCardResolvers<ContextType = Ctx, ParentType extends Resol
 
 export type TopUpResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TopUp'] = ResolversParentTypes['TopUp']> = {
   amount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  birthdayBonus?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
   bonus?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
   channel?: Resolver<ResolversTypes['TopUpChannel'], ParentType, ContextType>;
   createdAt?: Resolver<ResolversTypes['DateTime'], ParentType, ContextType>;
@@ -1228,6 +1251,8 @@ export type TopUpRefundResolvers<ContextType = Ctx, ParentType extends Resolvers
 };
 
 export type TopUpRulesResolvers<ContextType = Ctx, ParentType extends ResolversParentTypes['TopUpRules'] = ResolversParentTypes['TopUpRules']> = {
+  birthdayMonthBonus?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
+  birthdayMonthMinAmount?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
   firstTopUpBonus?: Resolver<ResolversTypes['Fen'], ParentType, ContextType>;
   multipliers?: Resolver<Array<ResolversTypes['BonusMultiplier']>, ParentType, ContextType>;
   tiers?: Resolver<Array<ResolversTypes['TopUpTier']>, ParentType, ContextType>;

@@ -12,8 +12,8 @@ import {
 import type { WalletConfig } from '../config';
 import type { Resolvers } from '../generated/graphql';
 import { WalletStatus, walletView } from '../domain/wallet';
-import { historyPage, setWalletStatus } from '../services/wallet-account.service';
-import { currentRules, previewTopUp, refundTopUp, topUp, updateRules } from '../services/top-up.service';
+import { changeWalletStatus, historyPage } from '../services/wallet-account.service';
+import { currentRules, loadTopUp, previewTopUp, refundTopUp, updateRules } from '../services/top-up.service';
 import { debitWallet } from '../services/debit.service';
 import { auditLedger } from '../services/ledger-audit.service';
 import { checkText } from '../services/top-up.service';
@@ -58,7 +58,7 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>, hooks: SagaHooks 
       },
       previewTopUp: (_, { memberId, amount }, ctx) => {
         requireMemberAccess(ctx, memberId, PREVIEW_TOP_UP);
-        return previewTopUp(kit.ds.manager, memberId, amount);
+        return previewTopUp(checkout, memberId, amount);
       },
       walletAudit: (_, __, ctx) => {
         requirePermission(ctx, FINANCE_ONLY);
@@ -86,7 +86,8 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>, hooks: SagaHooks 
     Mutation: {
       topUp: (_, { input }, ctx) => {
         requirePermission(ctx, TOP_UP);
-        return kit.uow((em) => topUp(kit, em, input));
+        // The member's birth month is asked (when the rules need it) before the unit of work opens.
+        return loadTopUp(checkout, input);
       },
       refundTopUp: (_, { input }, ctx) => {
         requirePermission(ctx, REFUND_TOP_UP);
@@ -96,19 +97,13 @@ export function walletResolvers(kit: ServiceKit<WalletConfig>, hooks: SagaHooks 
         const who = requirePermission(ctx, FINANCE_ONLY);
         return kit.uow((em) => updateRules(em, who.sub, input));
       },
-      freezeWallet: async (_, { input }, ctx) => {
+      freezeWallet: (_, { input }, ctx) => {
         const who = requirePermission(ctx, FINANCE_ONLY);
-        checkText('memberId', input.memberId, 26);
-        checkText('reason', input.reason, 500);
-        const account = await kit.uow((em) => setWalletStatus(em, who.sub, input, WalletStatus.FROZEN));
-        return { ...walletView(account), memberId: account.memberId };
+        return kit.uow((em) => changeWalletStatus(em, who.sub, input, WalletStatus.FROZEN));
       },
-      unfreezeWallet: async (_, { input }, ctx) => {
+      unfreezeWallet: (_, { input }, ctx) => {
         const who = requirePermission(ctx, FINANCE_ONLY);
-        checkText('memberId', input.memberId, 26);
-        checkText('reason', input.reason, 500);
-        const account = await kit.uow((em) => setWalletStatus(em, who.sub, input, WalletStatus.ACTIVE));
-        return { ...walletView(account), memberId: account.memberId };
+        return kit.uow((em) => changeWalletStatus(em, who.sub, input, WalletStatus.ACTIVE));
       },
       debitWallet: (_, { input }, ctx) => {
         requirePermission(ctx, DEBIT);

@@ -1,15 +1,14 @@
 import { randomInt } from 'node:crypto';
 import { In, MoreThan, type EntityManager } from 'typeorm';
-import { AppError, ErrorCode, audit, badField, conflict, hashSecret, newId, notFound, verifySecret, type ServiceKit } from '@membergraph/platform';
+import { AppError, ErrorCode, audit, badField, conflict, hashSecret, idempotent, newId, notFound, verifySecret, type ServiceKit } from '@membergraph/platform';
 import { MAX_BATCH, PIN_FAILURE_LIMIT, PIN_WINDOW_MS, bindRefusal, cardNumber, cardPin, cardStatus, giftRefusal, luhnValid } from '../domain/card';
 import { JournalKind, cardLoadPostings } from '../domain/ledger';
-import { WalletStatus } from '../domain/wallet';
+import { MemberStatus } from '../domain/wallet';
 import { CardBatchEntity, CardEntity, CardKind, CardPinFailureEntity, CardStatus, type CardBatchRow, type CardRow } from '../entities/card.entity';
-import { WalletAccountEntity } from '../entities/wallet-account.entity';
 import { postJournal } from './ledger.service';
-import { lockWallet } from './wallet-account.service';
+import { assertMayMoveMoney, lockWallet, peekWallet, type AccountWithStatus } from './wallet-account.service';
 import { checkAmount, checkText } from './top-up.service';
-import { walletFrozen } from './errors';
+import { memberNotActive } from './errors';
 
 export interface IssueCardBatchInput {
   count: number;
@@ -84,35 +83,53 @@ export async function issueCardBatch(em: EntityManager, actor: string, input: Is
 
 /**
  * Activates INACTIVE, unexpired cards (a batch or listed numbers), audited; cards in any other
- * status are left as they are. Returns the cards asked for, as they now stand.
+ * status are left as they are. Returns the cards asked for, as they now stand. Once per
+ * idempotency key: a retry with the same batch or numbers returns those cards (read again) without
+ * a second activation or audit entry; another batch or list is CONFLICT.
  */
-export async function activateCards(em: EntityManager, actor: string, input: { batchId?: string | null; cardNumbers?: readonly string[] | null }): Promise<CardRow[]> {
+export async function activateCards(
+  em: EntityManager,
+  actor: string,
+  input: { batchId?: string | null; cardNumbers?: readonly string[] | null; idempotencyKey: string },
+): Promise<CardRow[]> {
   const byBatch = Boolean(input.batchId);
   const numbers = input.cardNumbers ?? [];
   if (byBatch === numbers.length > 0) throw badField('batchId', 'give either batchId or cardNumbers');
   if (numbers.length > MAX_BATCH) throw badField('cardNumbers', `at most ${MAX_BATCH} cards at a time`);
   if (byBatch) checkText('batchId', input.batchId, 26);
+  checkText('idempotencyKey', input.idempotencyKey, 128);
   const where = byBatch ? { batchId: input.batchId! } : { number: In([...numbers]) };
-  const now = new Date();
-  const res = await cards(em).update({ ...where, status: CardStatus.INACTIVE, expiresAt: MoreThan(now) }, { status: CardStatus.ACTIVE, updatedAt: now });
-  const found = await cards(em).findBy(where);
-  if (!found.length) throw notFound('Card');
-  await audit(em, actor, 'CARDS_ACTIVATED', byBatch ? input.batchId! : found[0]!.batchId, { activated: res.affected ?? 0, cards: byBatch ? undefined : numbers });
-  return found;
+  const request = byBatch ? { batchId: input.batchId } : { cardNumbers: [...numbers].sort() };
+  const found = await idempotent(em, { operation: 'activateCards', key: input.idempotencyKey, input: request }, async () => {
+    const now = new Date();
+    const res = await cards(em).update({ ...where, status: CardStatus.INACTIVE, expiresAt: MoreThan(now) }, { status: CardStatus.ACTIVE, updatedAt: now });
+    const rows = await cards(em).findBy(where);
+    if (!rows.length) throw notFound('Card');
+    await audit(em, actor, 'CARDS_ACTIVATED', byBatch ? input.batchId! : rows[0]!.batchId, { activated: res.affected ?? 0, cards: byBatch ? undefined : numbers });
+    return rows.map((c) => c.number);
+  });
+  return cards(em).find({ where: { number: In(found) }, order: { number: 'ASC' } });
 }
 
-/** Voids an unbound card (lost, stolen, unsold), audited; a bound card's value is in a wallet: CONFLICT. */
-export async function voidCard(em: EntityManager, actor: string, input: { cardNumber: string; reason: string }): Promise<CardRow> {
+/**
+ * Voids an unbound card (lost, stolen, unsold), audited; a bound card's value is in a wallet:
+ * CONFLICT. Once per idempotency key (same card and reason: the card again; other input: CONFLICT).
+ */
+export async function voidCard(em: EntityManager, actor: string, input: { cardNumber: string; reason: string; idempotencyKey: string }): Promise<CardRow> {
   checkText('cardNumber', input.cardNumber, 19);
   checkText('reason', input.reason, 500);
-  const card = await cards(em).createQueryBuilder('c').where('c.number = :n', { n: input.cardNumber }).setLock('pessimistic_write').getOne();
-  if (!card) throw notFound('Card');
-  if (card.status === CardStatus.VOID) return card;
-  if (card.status === CardStatus.BOUND) throw conflict('A bound card cannot be voided: its value is in a wallet', { field: 'cardNumber', reason: 'CARD_BOUND' });
-  const now = new Date();
-  await cards(em).update({ number: card.number }, { status: CardStatus.VOID, updatedAt: now });
-  await audit(em, actor, 'CARD_VOIDED', card.number, { reason: input.reason, from: cardStatus(card, now) });
-  return { ...card, status: CardStatus.VOID, updatedAt: now };
+  checkText('idempotencyKey', input.idempotencyKey, 128);
+  const number = await idempotent(em, { operation: 'voidCard', key: input.idempotencyKey, input: { cardNumber: input.cardNumber, reason: input.reason } }, async () => {
+    const card = await cards(em).createQueryBuilder('c').where('c.number = :n', { n: input.cardNumber }).setLock('pessimistic_write').getOne();
+    if (!card) throw notFound('Card');
+    if (card.status === CardStatus.VOID) return card.number;
+    if (card.status === CardStatus.BOUND) throw conflict('A bound card cannot be voided: its value is in a wallet', { field: 'cardNumber', reason: 'CARD_BOUND' });
+    const now = new Date();
+    await cards(em).update({ number: card.number }, { status: CardStatus.VOID, updatedAt: now });
+    await audit(em, actor, 'CARD_VOIDED', card.number, { reason: input.reason, from: cardStatus(card, now) });
+    return card.number;
+  });
+  return cards(em).findOneByOrFail({ number });
 }
 
 /** A card by number, or null. */
@@ -131,7 +148,7 @@ async function recentFailures(em: EntityManager, scope: 'CARD' | 'MEMBER', subje
  * What a PIN-checked request decided. A wrong PIN is committed (the throttle must remember it) and
  * only then thrown, so the unit of work returns it instead of throwing.
  */
-type Checked = { ok: true; card: CardRow; account: NonNullable<Awaited<ReturnType<typeof lockWallet>>> } | { ok: false; error: AppError };
+type Checked = { ok: true; card: CardRow; account: AccountWithStatus } | { ok: false; error: AppError };
 
 /**
  * Locks the member (the per-member throttle's serialisation point), checks the throttle, locks the
@@ -154,36 +171,44 @@ async function checkPin(em: EntityManager, memberId: string, number: string, pin
   return { ok: false, error: wrongPin() };
 }
 
-function checkCardInput(input: { cardNumber: string; pin: string }) {
+function checkCardInput(input: { cardNumber: string; pin: string; idempotencyKey: string }) {
   checkText('cardNumber', input.cardNumber, 19);
   // A typo is not a guess: numbers that fail the Luhn check are refused without counting.
   if (!luhnValid(input.cardNumber)) throw badField('cardNumber', 'cardNumber is not a valid card number');
   checkText('pin', input.pin, 16);
+  checkText('idempotencyKey', input.idempotencyKey, 128);
 }
 
 /**
  * Binds a card to the member's wallet and loads its face value as principal (CARD_FLOAT ->
  * SV_LIABILITY), exactly once: the card row is locked and moves ACTIVE -> BOUND in the journal's
  * transaction. A repeat by the member who bound it returns the card (nothing loads twice).
+ * Once per idempotency key, claimed after the PIN check (so a wrong PIN is counted and committed
+ * without using the key up): a retry with the same card returns it; another card is CONFLICT. The
+ * PIN is never part of the fingerprint (a sha256 of 8 digits would give it away).
  */
-export async function bindCard(kit: ServiceKit, memberId: string, input: { cardNumber: string; pin: string }): Promise<CardRow> {
+export async function bindCard(kit: ServiceKit, memberId: string, input: { cardNumber: string; pin: string; idempotencyKey: string }): Promise<CardRow> {
   checkCardInput(input);
   const outcome = await kit.uow(async (em): Promise<CardRow | AppError> => {
-    const pre = await em.getRepository(WalletAccountEntity).findOneBy({ memberId });
-    if (pre?.status === WalletStatus.FROZEN) throw walletFrozen(memberId);
+    // Refused before the PIN is judged: a frozen wallet or member is not a wrong guess.
+    const pre = await peekWallet(em, memberId);
+    if (pre) assertMayMoveMoney(pre);
     const checked = await checkPin(em, memberId, input.cardNumber, input.pin);
     if (!checked.ok) return checked.error;
     const { card, account } = checked;
-    if (account.status === WalletStatus.FROZEN) throw walletFrozen(memberId);
-    const now = new Date();
-    const refusal = bindRefusal(card, memberId, now);
-    if (refusal === 'ALREADY_BOUND_TO_YOU') return card;
-    if (refusal) throw conflict(`The card cannot be bound (${refusal})`, { field: 'cardNumber', reason: refusal });
-    const journalId = newId();
-    const updated = await cards(em).update({ number: card.number, status: CardStatus.ACTIVE }, { status: CardStatus.BOUND, boundMemberId: memberId, boundAt: now, journalId, updatedAt: now });
-    if (updated.affected !== 1) throw new Error(`card ${card.number} changed under its lock`);
-    await postJournal(kit, em, { id: journalId, kind: JournalKind.CARD_LOAD, memberId, reference: card.number, postings: cardLoadPostings(memberId, card.faceValue), before: account });
-    return { ...card, status: CardStatus.BOUND, boundMemberId: memberId, boundAt: now, journalId, updatedAt: now };
+    assertMayMoveMoney(account);
+    const number = await idempotent(em, { operation: 'bindCard', key: input.idempotencyKey, input: { memberId, cardNumber: input.cardNumber } }, async () => {
+      const now = new Date();
+      const refusal = bindRefusal(card, memberId, now);
+      if (refusal === 'ALREADY_BOUND_TO_YOU') return card.number;
+      if (refusal) throw conflict(`The card cannot be bound (${refusal})`, { field: 'cardNumber', reason: refusal });
+      const journalId = newId();
+      const updated = await cards(em).update({ number: card.number, status: CardStatus.ACTIVE }, { status: CardStatus.BOUND, boundMemberId: memberId, boundAt: now, journalId, updatedAt: now });
+      if (updated.affected !== 1) throw new Error(`card ${card.number} changed under its lock`);
+      await postJournal(kit, em, { id: journalId, kind: JournalKind.CARD_LOAD, memberId, reference: card.number, postings: cardLoadPostings(memberId, card.faceValue), before: account });
+      return card.number;
+    });
+    return cards(em).findOneByOrFail({ number });
   });
   if (outcome instanceof AppError) throw outcome;
   return outcome;
@@ -191,21 +216,31 @@ export async function bindCard(kit: ServiceKit, memberId: string, input: { cardN
 
 /**
  * Gifts an unbound, active e-card to another member: afterwards only they may bind it (the giver,
- * who knows the PIN, no longer can). The giver proves possession with the PIN (throttled like a bind).
+ * who knows the PIN, no longer can). The giver proves possession with the PIN (throttled like a
+ * bind). Giver and recipient must both be ACTIVE members (a card gifted to a blacklisted or erased
+ * member could never be used). Once per idempotency key, claimed after the PIN check like bindCard.
  */
-export async function giftCard(kit: ServiceKit, memberId: string, input: { cardNumber: string; pin: string; toMemberId: string }): Promise<CardRow> {
+export async function giftCard(kit: ServiceKit, memberId: string, input: { cardNumber: string; pin: string; toMemberId: string; idempotencyKey: string }): Promise<CardRow> {
   checkCardInput(input);
   checkText('toMemberId', input.toMemberId, 26);
   const outcome = await kit.uow(async (em): Promise<CardRow | AppError> => {
+    const pre = await peekWallet(em, memberId);
+    if (pre) assertMayMoveMoney(pre);
     const checked = await checkPin(em, memberId, input.cardNumber, input.pin);
     if (!checked.ok) return checked.error;
     const { card } = checked;
-    const now = new Date();
-    const refusal = giftRefusal(card, memberId, input.toMemberId, now);
-    if (refusal) throw conflict(`The card cannot be gifted (${refusal})`, { field: 'cardNumber', reason: refusal });
-    if (!(await em.getRepository(WalletAccountEntity).existsBy({ memberId: input.toMemberId }))) throw notFound('Wallet');
-    await cards(em).update({ number: card.number }, { giftedTo: input.toMemberId, giftedBy: memberId, updatedAt: now });
-    return { ...card, giftedTo: input.toMemberId, giftedBy: memberId, updatedAt: now };
+    const request = { memberId, cardNumber: input.cardNumber, toMemberId: input.toMemberId };
+    const number = await idempotent(em, { operation: 'giftCard', key: input.idempotencyKey, input: request }, async () => {
+      const now = new Date();
+      const refusal = giftRefusal(card, memberId, input.toMemberId, now);
+      if (refusal) throw conflict(`The card cannot be gifted (${refusal})`, { field: 'cardNumber', reason: refusal });
+      const recipient = await peekWallet(em, input.toMemberId);
+      if (!recipient) throw notFound('Wallet');
+      if (recipient.memberStatus !== MemberStatus.ACTIVE) throw memberNotActive(input.toMemberId, recipient.memberStatus);
+      await cards(em).update({ number: card.number }, { giftedTo: input.toMemberId, giftedBy: memberId, updatedAt: now });
+      return card.number;
+    });
+    return cards(em).findOneByOrFail({ number });
   });
   if (outcome instanceof AppError) throw outcome;
   return outcome;

@@ -7,12 +7,11 @@ import { JournalKind, SpendOrder, debitPostings, paymentCapturePostings, payment
 import { MAX_TOP_UP } from '../domain/top-up';
 import { WalletStatus } from '../domain/wallet';
 import { CouponStep, PaymentEntity, PaymentStatus, PointsStep, WalletStep, type PaymentRow } from '../entities/payment.entity';
-import { WalletAccountEntity } from '../entities/wallet-account.entity';
 import { postJournal } from './ledger.service';
-import { lockWallet, setWalletStatus } from './wallet-account.service';
+import { assertMayMoveMoney, lockWallet, moneyRefusal, peekWallet, setWalletStatus } from './wallet-account.service';
 import { RiskHitEntity } from '../entities/risk-hit.entity';
 import { checkText } from './top-up.service';
-import { insufficientFunds, walletFrozen } from './errors';
+import { insufficientFunds } from './errors';
 import { couponsOverNats, memberOverNats, pointsOverNats, type CouponPort, type MemberPort, type PointsPort } from './remote-calls';
 
 /** Error codes of checkout beyond the kit's. */
@@ -181,7 +180,8 @@ async function payDirect(deps: CheckoutDeps, row: PaymentRow): Promise<PaymentRo
     outcome = await kit.uow(async (em) => {
       const account = await lockWallet(em, row.memberId);
       if (!account) return { refused: notFound('Wallet') };
-      if (account.status === WalletStatus.FROZEN) return { refused: walletFrozen(row.memberId) };
+      const refusal = moneyRefusal(account);
+      if (refusal) return { refused: refusal };
       const now = new Date();
       const hit = riskVerdict(row.walletAmount, await riskHistory(kit, em, row.memberId, now), riskRules(kit.config));
       if (hit) {
@@ -297,9 +297,9 @@ async function flagRisk(kit: ServiceKit<WalletConfig>, em: EntityManager, member
 async function precheck(deps: CheckoutDeps, memberId: string, orderRef: string, plan: CheckoutPlan, withCoupon: boolean): Promise<void> {
   const { kit } = deps;
   const em = kit.ds.manager;
-  const account = await em.getRepository(WalletAccountEntity).findOneBy({ memberId });
+  const account = await peekWallet(em, memberId);
   if (!account) throw notFound('Wallet');
-  if (account.status === WalletStatus.FROZEN) throw walletFrozen(memberId);
+  assertMayMoveMoney(account);
   // With a coupon the balance part is only known once it is locked: balance and risk are then
   // judged at the hold, under the member's lock (a refusal is a FAILED payment with the coupon released).
   if (withCoupon) return;
@@ -434,8 +434,9 @@ async function holdWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
     const now = new Date();
     let failure: [string, string] | null = null;
     let split = null;
+    const refusal = account && moneyRefusal(account);
     if (!account) failure = ['WALLET_NOT_FOUND', 'the member has no wallet'];
-    else if (account.status === WalletStatus.FROZEN) failure = ['WALLET_FROZEN', 'the wallet is frozen'];
+    else if (refusal) failure = [String(refusal.extensions.reason), refusal.message];
     else {
       const hit = riskVerdict(row.walletAmount, await riskHistory(kit, em, row.memberId, now), riskRules(kit.config));
       if (hit) {

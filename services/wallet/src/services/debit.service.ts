@@ -1,12 +1,11 @@
 import type { EntityManager } from 'typeorm';
 import { idempotent, newId, notFound, type ServiceKit } from '@membergraph/platform';
 import { JournalKind, debitPostings, planDebit, SpendOrder } from '../domain/ledger';
-import { WalletStatus } from '../domain/wallet';
 import { DebitEntity, type DebitRow } from '../entities/debit.entity';
 import { postJournal } from './ledger.service';
-import { lockWallet } from './wallet-account.service';
+import { assertMayMoveMoney, lockWallet } from './wallet-account.service';
 import { checkAmount, checkText } from './top-up.service';
-import { insufficientFunds, walletFrozen } from './errors';
+import { insufficientFunds } from './errors';
 
 export interface DebitInput {
   memberId: string;
@@ -33,7 +32,7 @@ export async function debitWallet(kit: ServiceKit, em: EntityManager, input: Deb
 async function debitOnce(kit: ServiceKit, em: EntityManager, input: Omit<DebitInput, 'idempotencyKey'>): Promise<string> {
   const account = await lockWallet(em, input.memberId);
   if (!account) throw notFound('Wallet');
-  if (account.status === WalletStatus.FROZEN) throw walletFrozen(input.memberId);
+  assertMayMoveMoney(account);
   const split = planDebit(input.amount, account, SpendOrder.PRINCIPAL_FIRST);
   if (!split) {
     throw insufficientFunds('The wallet balance does not cover the amount', { field: 'amount', balance: account.principal + account.bonus });

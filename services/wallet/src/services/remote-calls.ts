@@ -13,6 +13,9 @@ import {
   type RefundHoldReply,
   type RefundHoldRequest,
   verifyOtpReply,
+  birthMonthReply,
+  type BirthMonthReply,
+  type BirthMonthRequest,
   type HoldPointsRequest,
   type PointsHoldReply,
   type ResolveHoldRequest,
@@ -71,9 +74,10 @@ export interface CouponPort {
   restore(req: CouponPaymentRequest): Promise<Remote<CouponLockReply>>;
 }
 
-/** The member service's OTP check. */
+/** The member service's OTP check and the birth month the birthday-month top-up bonus needs. */
 export interface MemberPort {
   verifyOtp(req: VerifyOtpRequest): Promise<Remote<VerifyOtpReply>>;
+  birthMonth(req: BirthMonthRequest): Promise<Remote<BirthMonthReply>>;
 }
 
 export function pointsOverNats(bus: () => Bus, timeoutMs: number): PointsPort {
@@ -99,5 +103,6 @@ export function couponsOverNats(bus: () => Bus, timeoutMs: number): CouponPort {
 export function memberOverNats(bus: () => Bus, timeoutMs: number): MemberPort {
   return {
     verifyOtp: (req) => remote(() => callRequest(bus(), MemberRpc.VerifyOtp, req, timeoutMs), (r) => verifyOtpReply.parse(r)),
+    birthMonth: (req) => remote(() => callRequest(bus(), MemberRpc.BirthMonth, req, timeoutMs), (r) => birthMonthReply.parse(r)),
   };
 }

@@ -1,6 +1,8 @@
 import { In, type EntityManager } from 'typeorm';
 import {
+  AppError,
   audit,
+  idempotent,
   badField,
   bigintColumn,
   decodeCursor,
@@ -14,8 +16,11 @@ import {
 import { EventType, checkedData } from '@membergraph/contracts';
 import type { WalletConfig } from '../config';
 import { WalletAccountEntity, type WalletAccountRow } from '../entities/wallet-account.entity';
-import { WalletStatus } from '../domain/wallet';
+import { MemberStatusEntity } from '../entities/member-status.entity';
+import { MemberStatus, WalletStatus, walletView, type WalletView } from '../domain/wallet';
 import type { JournalKind, MemberAccount } from '../domain/ledger';
+import { memberNotActive, walletFrozen } from './errors';
+import { checkText } from './top-up.service';
 
 /**
  * Opens the member's wallet once and announces `wallet.opened` in the same transaction. Returns
@@ -51,14 +56,69 @@ export async function walletsByMemberIds(em: EntityManager, memberIds: readonly 
   return memberIds.map((id) => byId.get(id) ?? null);
 }
 
-/** The member's account locked FOR UPDATE until the transaction ends, or null when none is open. */
-export async function lockWallet(em: EntityManager, memberId: string): Promise<WalletAccountRow | null> {
-  return em
+/** An account with the member's status as this service last heard it (ACTIVE when never told otherwise). */
+export type AccountWithStatus = WalletAccountRow & { memberStatus: MemberStatus };
+
+async function readWallet(em: EntityManager, memberId: string, lock: boolean): Promise<AccountWithStatus | null> {
+  const qb = em
     .getRepository(WalletAccountEntity)
     .createQueryBuilder('a')
-    .where('a.memberId = :memberId', { memberId })
-    .setLock('pessimistic_write')
-    .getOne();
+    .leftJoin(MemberStatusEntity.options.name, 's', 's.memberId = a.memberId')
+    .addSelect('s.status', 'member_status')
+    .where('a.memberId = :memberId', { memberId });
+  if (lock) qb.setLock('pessimistic_write');
+  const { entities, raw } = await qb.getRawAndEntities<{ member_status: string | null }>();
+  const account = entities[0];
+  if (!account) return null;
+  return { ...account, memberStatus: (raw[0]?.member_status ?? MemberStatus.ACTIVE) as MemberStatus };
+}
+
+/**
+ * The member's account locked FOR UPDATE until the transaction ends, with the member's status read
+ * in the same statement (its projection row, when there is one, is locked too), or null when none
+ * is open.
+ */
+export function lockWallet(em: EntityManager, memberId: string): Promise<AccountWithStatus | null> {
+  return readWallet(em, memberId, true);
+}
+
+/** The member's account and status without a lock (fast refusals before the locked check). */
+export function peekWallet(em: EntityManager, memberId: string): Promise<AccountWithStatus | null> {
+  return readWallet(em, memberId, false);
+}
+
+/**
+ * Refuses moving money into or out of the wallet of a FROZEN wallet (staff, risk) or of a member
+ * who is not ACTIVE (FROZEN, BLACKLISTED or ERASED in the member service). Money going back
+ * (refunds, releases of held balance) never asks this.
+ */
+export function assertMayMoveMoney(account: AccountWithStatus): void {
+  const refusal = moneyRefusal(account);
+  if (refusal) throw refusal;
+}
+
+/** The CONFLICT refusing money moves for `account` (its `reason`: WALLET_FROZEN, MEMBER_FROZEN...), or null when it may move money. */
+export function moneyRefusal(account: AccountWithStatus): AppError | null {
+  if (account.status === WalletStatus.FROZEN) return walletFrozen(account.memberId);
+  if (account.memberStatus !== MemberStatus.ACTIVE) return memberNotActive(account.memberId, account.memberStatus);
+  return null;
+}
+
+/**
+ * Records the member's status as of `asOf` (from `member.status_changed`), unless a newer one is
+ * already known: redelivered or reordered events never move it back.
+ */
+export async function projectMemberStatus(em: EntityManager, memberId: string, status: string, asOf: Date): Promise<void> {
+  await em.query(
+    `INSERT INTO wallet_member_status (member_id, status, as_of) VALUES (?, ?, ?)
+     ON DUPLICATE KEY UPDATE status = IF(VALUES(as_of) >= as_of, VALUES(status), status), as_of = GREATEST(as_of, VALUES(as_of))`,
+    [memberId, status.slice(0, 16), asOf],
+  );
+}
+
+/** `member.erased`: ERASED for good (a far-future as-of keeps any late status event from overwriting it). The journal, with ids and amounts only, stays. */
+export function eraseMember(em: EntityManager, memberId: string): Promise<void> {
+  return projectMemberStatus(em, memberId, MemberStatus.ERASED, new Date('9999-12-31T00:00:00Z'));
 }
 
 /**
@@ -78,6 +138,27 @@ export async function setWalletStatus(
   await em.getRepository(WalletAccountEntity).update({ memberId: input.memberId }, { status, updatedAt });
   await audit(em, actor, status === WalletStatus.FROZEN ? 'WALLET_FROZEN' : 'WALLET_UNFROZEN', input.memberId, { reason: input.reason, from: account.status });
   return { ...account, status, updatedAt };
+}
+
+/**
+ * `freezeWallet` / `unfreezeWallet`: {@link setWalletStatus} once per idempotency key. A retry with
+ * the same member and reason replays the wallet as the first request answered it (also after a
+ * restart); another member or reason is CONFLICT.
+ */
+export async function changeWalletStatus(
+  em: EntityManager,
+  actor: string,
+  input: { memberId: string; reason: string; idempotencyKey: string },
+  status: WalletStatus,
+): Promise<WalletView & { memberId: string }> {
+  checkText('memberId', input.memberId, 26);
+  checkText('reason', input.reason, 500);
+  checkText('idempotencyKey', input.idempotencyKey, 128);
+  const operation = status === WalletStatus.FROZEN ? 'freezeWallet' : 'unfreezeWallet';
+  return idempotent(em, { operation, key: input.idempotencyKey, input: { memberId: input.memberId, reason: input.reason } }, async () => {
+    const account = await setWalletStatus(em, actor, input, status);
+    return { ...walletView(account), memberId: account.memberId };
+  });
 }
 
 /** One journal line on a member's sub-balance, with its journal's facts. */
