@@ -61,7 +61,8 @@ export function createDataSource(opts: DataSourceOptions): DataSource {
     poolSize: opts.poolSize ?? 10,
     supportBigNumbers: true,
     bigNumberStrings: true,
-    extra: { connectTimeout: 10_000 },
+    // trace: mysql2 captures a stack at every query for long stack traces; measured 0.25-0.4 ms of CPU per consumed event.
+    extra: { connectTimeout: 10_000, trace: false },
   });
 }
 
