@@ -141,3 +141,31 @@ describe('recordOrder', () => {
     expect(p2.data.member.orders.pageInfo.hasNextPage).toBe(false);
   });
 });
+
+describe('registerMember under concurrency', () => {
+  it('answers concurrent registrations each on its own: a phone or email taken in the same moment gets CONFLICT, every other one commits with its audit entry and event', async () => {
+    const inputs: Array<Record<string, string>> = Array.from({ length: 30 }, (_, i) => ({
+      phone: `1370000${String(i).padStart(4, '0')}`,
+      name: `Batch ${i}`,
+      channel: 'STORE',
+      email: `batch${i}@example.com`,
+    }));
+    inputs.push({ ...inputs[3]!, name: 'Same phone' }, { phone: '13700009999', name: 'Same email', channel: 'STORE', email: 'batch5@example.com' }, { phone: '138 0000 0001', name: 'Registered before', channel: 'STORE' });
+    const results = await Promise.all(inputs.map((input) => gql(svc.url, REGISTER, { input }, admin)));
+    const conflicts = results.filter((r) => r.errors).map((r) => r.errors![0]!.extensions);
+    expect(conflicts.map((e) => `${e?.code} ${e?.field}`).sort()).toEqual(['CONFLICT email', 'CONFLICT phone', 'CONFLICT phone']);
+    const ids: string[] = results.filter((r) => !r.errors).map((r) => r.data.registerMember.id);
+    expect(ids).toHaveLength(30);
+    const audited = await svc.app.kit.ds.query("SELECT target FROM audit_log WHERE action = 'member.register' AND target IN (?)", [ids]);
+    const announced = await svc.app.kit.ds.query("SELECT subject FROM outbox WHERE type = 'member.registered' AND subject IN (?)", [ids]);
+    expect(audited.map((r: { target: string }) => r.target).sort()).toEqual([...ids].sort());
+    expect(announced.map((r: { subject: string }) => r.subject).sort()).toEqual([...ids].sort());
+    // One member per phone, and the winner of each race holds what it asked for.
+    const phones = await Promise.all(['+8613700000003', '+8613700000005', '+8613700009999'].map(async (phone) =>
+      (await gql(svc.url, `query($p: String!) { members(filter: {phone: $p}) { edges { node { name email } } } }`, { p: phone }, admin)).data.members.edges.map((e: { node: unknown }) => e.node),
+    ));
+    expect(phones[0]).toHaveLength(1);
+    expect(phones[1]!.length + phones[2]!.length).toBe(1);
+    expect([...phones[1]!, ...phones[2]!][0]).toMatchObject({ email: 'batch5@example.com' });
+  });
+});

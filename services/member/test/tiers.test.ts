@@ -220,4 +220,18 @@ describe('updateTierLadder', () => {
     await order(id, 10_000);
     expect((await standing(id)).tier.code).toBe('SILVER');
   });
+
+  it('starts the very next registration on a new entry tier and shows a renamed tier at once', async () => {
+    const before = await newMember();
+    const current: Array<{ code: string; name: string; rank: number; minAnnualSpend: number; minGrowth: number }> = (
+      await gql(svc.url, `{ tiers { code name rank minAnnualSpend minGrowth } }`, undefined, admin)
+    ).data.tiers;
+    const next = [
+      { code: 'STARTER', name: 'Starter', rank: 0, minAnnualSpend: 0, minGrowth: 0 },
+      ...current.map((t, i) => ({ ...t, rank: t.rank + 1, ...(i === 0 ? { name: 'Member, renamed', minAnnualSpend: 1, minGrowth: 1 } : {}) })),
+    ];
+    expect((await gql(svc.url, LADDER, { input: { tiers: next } }, admin)).errors).toBeUndefined();
+    expect((await gql(svc.url, `query($id: ID!) { member(id: $id) { tier { code name } } }`, { id: before }, admin)).data.member.tier).toEqual({ code: 'MEMBER', name: 'Member, renamed' });
+    expect((await standing(await newMember())).tier.code).toBe('STARTER');
+  });
 });

@@ -159,8 +159,7 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         if (staff) {
           // Staff at a store or back office: as before, the code is not needed (nor checked).
           if (!isAllowed(staff, REGISTER)) throw forbidden();
-          const valid = validateRegistration(input);
-          return kit.uow((em) => registerMember(kit, deps.vault, em, staff.sub, valid));
+          return deps.registrations.register(staff.sub, validateRegistration(input));
         }
         // Self-registration: everything is checked before the code is, so bad input costs no try.
         const valid = validateRegistration(input);
@@ -171,7 +170,7 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         const otpId = await requireOtp(deps, deps.vault.phoneIndex(valid.phone), 'REGISTER', input.otp);
         return kit.uow(async (em) => {
           await consumeOtp(em, otpId);
-          return registerMember(kit, deps.vault, em, SELF, valid);
+          return registerMember(deps, em, SELF, valid);
         });
       },
       requestOtp: (_, { input }, ctx) => requestOtp(deps, ctx, input),
@@ -213,7 +212,7 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         const now = new Date();
         for (let attempt = 1; ; attempt++) {
           try {
-            return await kit.uow((em) => importMembers(kit, deps.vault, em, actor.sub, input.rows, now));
+            return await kit.uow((em) => importMembers(deps, em, actor.sub, input.rows, now));
           } catch (err) {
             // A member registered (or an address taken) between our lookup and the INSERT: the whole
             // batch rolled back; read again and that phone becomes a merge.
@@ -254,9 +253,11 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
           return existing;
         }
       },
-      updateTierLadder: (_, { input }, ctx) => {
+      updateTierLadder: async (_, { input }, ctx) => {
         const actor = requirePermission(ctx, ADMIN_ONLY);
-        return kit.uow((em) => updateTierLadder(em, actor.sub, input.tiers));
+        const ladder = await kit.uow((em) => updateTierLadder(em, actor.sub, input.tiers));
+        deps.ladder.invalidate();
+        return ladder;
       },
       setMemberTier: (_, { input }, ctx) => {
         const actor = requirePermission(ctx, SET_TIER);
@@ -335,7 +336,7 @@ export function memberResolvers(kit: ServiceKit<MemberConfig>): Resolvers {
         requireMemberAccess(ctx, m.id, STAFF_READ);
         return currentConsents(await consentHistory(kit.ds.manager, m.id));
       },
-      tier: async (m, _, ctx) => required(await ctx.loaders.tier.load(m.tierCode), `tier ${m.tierCode}`),
+      tier: async (m) => required(await deps.ladder.tier(m.tierCode), `tier ${m.tierCode}`),
       growth: async (m, _, ctx) => (await ctx.loaders.standing.load(m.id)).growth,
       annualSpend: async (m, _, ctx) => (await ctx.loaders.standing.load(m.id)).annualSpend,
       orders: (m, args, ctx) => {

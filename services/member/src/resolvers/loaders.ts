@@ -4,8 +4,7 @@ import type { ServiceKit } from '@membergraph/platform';
 import type { MemberConfig } from '../config';
 import type { MemberRow } from '../entities/member.entity';
 import { OrderEntity, type OrderRow } from '../entities/order.entity';
-import { TierEntity } from '../entities/tier.entity';
-import type { Standing, TierLevel } from '../domain/tiers';
+import type { Standing } from '../domain/tiers';
 import { standings } from '../services/tier.service';
 import { membersByIds } from '../services/member-registry.service';
 import type { MemberPii, PiiVault } from '../services/pii.service';
@@ -18,7 +17,6 @@ import { identitiesOf } from '../services/identity.service';
 export interface MemberLoaders {
   member: DataLoader<string, MemberRow | null>;
   order: DataLoader<string, OrderRow | null>;
-  tier: DataLoader<string, TierLevel | null>;
   /** Rolling-window spend and growth as of the request. */
   standing: DataLoader<string, Standing>;
   pii: (row: MemberRow) => MemberPii;
@@ -39,10 +37,6 @@ export function memberLoaders(kit: ServiceKit<MemberConfig>, vault: PiiVault): M
       const rows = await em.getRepository(OrderEntity).findBy({ id: In([...ids]) });
       const byId = new Map(rows.map((r) => [r.id, r]));
       return ids.map((id) => byId.get(id) ?? null);
-    }),
-    tier: new DataLoader(async (codes) => {
-      const rows = await em.getRepository(TierEntity).findBy({ code: In([...codes]) });
-      return codes.map((c) => rows.find((r) => r.code === c) ?? null);
     }),
     standing: new DataLoader(async (ids) => {
       const byId = await standings(kit, em, ids, new Date());

@@ -5,11 +5,17 @@ import { LocalMessageProvider } from '../messaging/local-message.provider';
 import type { SocialAuthProvider } from '../social/social-auth-provider';
 import { LocalSocialAuthProvider } from '../social/local-social-auth.provider';
 import { PiiVault } from './pii.service';
+import { LadderCache } from './tier.service';
+import { RegistrationQueue } from './registration-queue';
 
-/** What the identity use cases reach through: the kit, the PII vault and the provider adapters. */
+/** What the identity use cases reach through: the kit, the PII vault, the provider adapters and the per-process caches and queues. */
 export interface MemberDeps {
   kit: ServiceKit<MemberConfig>;
   vault: PiiVault;
+  /** The tier ladder as the hot paths read it (registration, import, `Member.tier`). */
+  ladder: LadderCache;
+  /** Staff registrations, written in batches under load (group commit). */
+  registrations: RegistrationQueue;
   messages: MessageProvider;
   /** Turns WeChat/Alipay authorisation codes into the user's ids. */
   social: SocialAuthProvider;
@@ -26,7 +32,8 @@ export function depsOf(kit: ServiceKit<MemberConfig>): MemberDeps {
     // WeChat/Alipay login adapters plug in here.
     const messages = new LocalMessageProvider(kit.ds, vault);
     const social = new LocalSocialAuthProvider();
-    cache.set(kit, (deps = { kit, vault, messages, social }));
+    const base = { kit, vault, messages, social, ladder: new LadderCache(kit) };
+    cache.set(kit, (deps = { ...base, registrations: new RegistrationQueue(base) }));
   }
   return deps;
 }

@@ -1,9 +1,6 @@
-import type { EntityManager, EntitySchema, ObjectLiteral } from 'typeorm';
-import { AuditEntryEntity, newId, type ServiceKit } from '@membergraph/platform';
-import { EventType, checkedData } from '@membergraph/contracts';
+import type { EntityManager } from 'typeorm';
+import { AuditEntryEntity, newId, type AuditEntryRow, type NewEvent } from '@membergraph/platform';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
-import { TierEntity } from '../entities/tier.entity';
-import { entryTier } from '../domain/tiers';
 import { isProfileComplete } from '../domain/profile';
 import {
   IMPORT_FIELDS,
@@ -15,7 +12,8 @@ import {
   type ImportProfile,
   type ImportRowInput,
 } from '../domain/import';
-import type { PiiVault } from './pii.service';
+import { newMemberEvents, newMemberRow, profileCompletedEvent, type RegistryDeps } from './member-registry.service';
+import { enqueueAll, insertMany } from './sql';
 
 /** Rows one importMembers call takes at most. */
 export const MAX_IMPORT_ROWS = 1000;
@@ -66,20 +64,22 @@ interface Target {
  * IMPORT, is kept on the member: where the person originally signed up).
  */
 export async function importMembers(
-  kit: ServiceKit,
-  vault: PiiVault,
+  deps: RegistryDeps,
   em: EntityManager,
   actor: string,
   rows: readonly ImportRowInput[],
   now = new Date(),
 ): Promise<ImportOutcome> {
+  const { vault } = deps;
   const checked = rows.map((r) => validateImportRow(r, now));
+  // Each row's blind indexes, computed once.
+  const indexes = checked.map((row) => (isRowProblem(row) ? null : { phone: vault.phoneIndex(row.phone), email: row.email ? vault.emailIndex(row.email) : null }));
   const phoneIndexes = new Set<string>();
   const emailIndexes = new Set<string>();
-  for (const row of checked) {
-    if (isRowProblem(row)) continue;
-    phoneIndexes.add(vault.phoneIndex(row.phone));
-    if (row.email) emailIndexes.add(vault.emailIndex(row.email));
+  for (const index of indexes) {
+    if (!index) continue;
+    phoneIndexes.add(index.phone);
+    if (index.email) emailIndexes.add(index.email);
   }
 
   const found = phoneIndexes.size
@@ -115,8 +115,7 @@ export async function importMembers(
   const reject = (row: number, field: string, reason: string) => results.push({ row, status: 'REJECTED', reason, field, memberId: null });
   checked.forEach((row, index) => {
     if (isRowProblem(row)) return reject(index, row.field, row.reason);
-    const phoneIndex = vault.phoneIndex(row.phone);
-    const emailIndex = row.email ? vault.emailIndex(row.email) : null;
+    const { phone: phoneIndex, email: emailIndex } = indexes[index]!;
     const target = targets.get(phoneIndex);
     if (!target) {
       const owner = emailIndex ? emailOwner.get(emailIndex) : undefined;
@@ -152,53 +151,37 @@ export async function importMembers(
     results.push({ row: index, status: 'MERGED', reason: null, field: null, memberId: target.id });
   });
 
-  await write(kit, vault, em, actor, [...targets.values()], now);
+  await write(deps, em, actor, [...targets.values()], now);
   const count = (s: ImportRowStatus) => results.filter((r) => r.status === s).length;
   return { created: count('CREATED'), merged: count('MERGED'), rejected: count('REJECTED'), results };
 }
 
-async function write(kit: ServiceKit, vault: PiiVault, em: EntityManager, actor: string, targets: Target[], now: Date): Promise<void> {
+async function write(deps: RegistryDeps, em: EntityManager, actor: string, targets: Target[], now: Date): Promise<void> {
+  const { kit, vault } = deps;
   const members = em.getRepository(MemberEntity);
-  const audits: Array<{ id: string; actor: string; action: string; target: string; detail: string; at: Date }> = [];
-  const events: Array<{ type: string; subject: string; data: unknown }> = [];
-  const completed = (memberId: string) =>
-    events.push({ type: EventType.MemberProfileCompleted, subject: memberId, data: checkedData(EventType.MemberProfileCompleted, { memberId, completedAt: now.toISOString() }) });
+  const audits: AuditEntryRow[] = [];
+  const events: Array<NewEvent<unknown>> = [];
 
   const created = targets.filter((t) => !t.existing);
   if (created.length) {
-    const tier = entryTier(await em.getRepository(TierEntity).find());
-    const rows: MemberRow[] = created.map((t) => ({
-      id: t.id,
-      ...vault.seal(t.id, { phone: t.phone, ...t.profile }),
-      channel: t.channel,
-      status: 'ACTIVE',
-      tierCode: tier.code,
-      tierChangedAt: null,
-      tierUpgradedAt: null,
-      registeredAt: now,
-      registeredBy: actor,
-      profileCompletedAt: isProfileComplete(t.profile) ? now : null,
-      profileUpdatedAt: t.asOf === now ? null : t.asOf,
-      erasedAt: null,
-      ruleTagsAt: null,
-      emailVerifiedAt: null,
-      referralCode: t.referralCode,
-    }));
+    const tier = await deps.ladder.entry();
+    const rows: MemberRow[] = created.map((t) =>
+      newMemberRow(vault, {
+        id: t.id,
+        pii: { phone: t.phone, ...t.profile },
+        channel: t.channel,
+        tierCode: tier.code,
+        registeredAt: now,
+        registeredBy: actor,
+        profileUpdatedAt: t.asOf === now ? null : t.asOf,
+        referralCode: t.referralCode,
+      }),
+    );
     await insertMany(em, MemberEntity, rows);
     for (const row of rows) {
       audits.push({ id: newId(), actor, action: 'member.import', target: row.id, detail: JSON.stringify({ created: true, channel: row.channel }), at: now });
-      events.push({
-        type: EventType.MemberRegistered,
-        subject: row.id,
-        data: checkedData(EventType.MemberRegistered, {
-          memberId: row.id,
-          channel: 'IMPORT',
-          tier: tier.code,
-          registeredAt: now.toISOString(),
-          ...(row.referralCode ? { referralCode: row.referralCode } : {}),
-        }),
-      });
-      if (row.profileCompletedAt) completed(row.id);
+      // Announced with channel IMPORT whatever the row gives the member, so consumers can tell bulk loads from live sign-ups.
+      events.push(...newMemberEvents(kit.name, row, 'IMPORT'));
     }
   }
 
@@ -211,32 +194,11 @@ async function write(kit: ServiceKit, vault: PiiVault, em: EntityManager, actor:
     if (t.changed.has('email')) update.emailVerifiedAt = null;
     if (!m.profileCompletedAt && isProfileComplete(t.profile)) {
       update.profileCompletedAt = now;
-      completed(m.id);
+      events.push(profileCompletedEvent(kit.name, m.id, now));
     }
     await members.update({ id: m.id }, update);
     if (t.changed.size) audits.push({ id: newId(), actor, action: 'member.import', target: m.id, detail: JSON.stringify({ merged: true, fields: IMPORT_FIELDS.filter((f) => t.changed.has(f)) }), at: now });
   }
   await insertMany(em, AuditEntryEntity, audits);
-  // The outbox insert goes through TypeORM's builder (see insertMany): smaller statements keep it linear.
-  for (let i = 0; i < events.length; i += OUTBOX_CHUNK) await kit.publishMany<unknown>(em, events.slice(i, i + OUTBOX_CHUNK));
+  await enqueueAll(em, events);
 }
-
-const OUTBOX_CHUNK = 200;
-
-/**
- * One multi-row INSERT of whole entity rows, built here: TypeORM's insert builder is quadratic in
- * the number of parameters (measured: about 0.5 s of CPU for a 1,000-member batch, more than the
- * encryption), and this is the hot path of bulk imports.
- */
-async function insertMany<T extends ObjectLiteral>(em: EntityManager, entity: EntitySchema<T>, rows: T[]): Promise<void> {
-  if (!rows.length) return;
-  const meta = em.getRepository(entity).metadata;
-  const columns = meta.columns;
-  const tuple = `(${columns.map(() => '?').join(', ')})`;
-  const params = rows.flatMap((row) => columns.map((c) => c.getEntityValue(row) ?? null));
-  await em.query(
-    `INSERT INTO \`${meta.tableName}\` (${columns.map((c) => `\`${c.databaseName}\``).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
-    params,
-  );
-}
-

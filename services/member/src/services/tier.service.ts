@@ -1,4 +1,4 @@
-import { In, type EntityManager } from 'typeorm';
+import { In, type DataSource, type EntityManager } from 'typeorm';
 import { audit, badField, newId, notFound, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import type { MemberConfig } from '../config';
@@ -8,6 +8,7 @@ import { TierEntity } from '../entities/tier.entity';
 import { TierEvaluationEntity } from '../entities/tier-evaluation.entity';
 import { TierChangeEntity } from '../entities/tier-change.entity';
 import {
+  entryTier,
   evaluate,
   ladderProblem,
   tierFor,
@@ -23,6 +24,52 @@ type Kit = ServiceKit<MemberConfig>;
 /** The ladder, lowest rank first. */
 export function loadLadder(em: EntityManager): Promise<TierLevel[]> {
   return em.getRepository(TierEntity).find({ order: { rank: 'ASC' } });
+}
+
+/**
+ * The ladder as registrations, imports and `Member.tier` read it: from the database at most once per
+ * `ttlMs`, so the hot paths do not pay a round trip for a table that changes a few times a year.
+ * `updateTierLadder` here empties it at once; another replica's change is seen within `ttlMs`
+ * (until then a registration there may still get the previous entry tier, as one racing the
+ * change could before). Jobs and tier moves read the table itself.
+ */
+export class LadderCache {
+  private cached: { at: number; ladder: Promise<TierLevel[]> } | null = null;
+
+  constructor(
+    private readonly db: { readonly ds: DataSource },
+    private readonly ttlMs = 1000,
+  ) {}
+
+  ladder(): Promise<TierLevel[]> {
+    if (!this.cached || Date.now() - this.cached.at > this.ttlMs) {
+      const ladder = loadLadder(this.db.ds.manager);
+      const entry = (this.cached = { at: Date.now(), ladder });
+      // A failed read is not cached.
+      ladder.catch(() => {
+        if (this.cached === entry) this.cached = null;
+      });
+    }
+    return this.cached.ladder;
+  }
+
+  /** The tier new members start on. */
+  async entry(): Promise<TierLevel> {
+    return entryTier(await this.ladder());
+  }
+
+  /** A tier by code; a code the cached ladder lacks (added since, elsewhere) is read again once. */
+  async tier(code: string): Promise<TierLevel | null> {
+    const find = (ladder: TierLevel[]) => ladder.find((t) => t.code === code) ?? null;
+    const hit = find(await this.ladder());
+    if (hit) return hit;
+    this.invalidate();
+    return find(await this.ladder());
+  }
+
+  invalidate(): void {
+    this.cached = null;
+  }
 }
 
 export const tierPolicy = (kit: Kit): TierPolicy => ({ protectionDays: kit.config.TIER_PROTECTION_DAYS });
