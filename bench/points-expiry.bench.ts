@@ -14,9 +14,17 @@ import { dropDatabase } from '@membergraph/platform';
 import { createApp } from '../services/points/src/app';
 import { runPointsExpiry } from '../services/points/src/services/points-expiry.service';
 import { auditPoints } from '../services/points/src/services/points-audit.service';
-import { env, positiveInt, run } from './lib';
+import { env, loadAverage, positiveInt, processCpuSeconds, run } from './lib';
 
 const secondsSince = (t: number) => Math.round((performance.now() - t) / 100) / 10;
+
+/** A statement's verb and first table: `INSERT points_draw`, `UPDATE points_lot`. */
+function statementKind(sql: string): string {
+  const s = sql.trim().replace(/\s+/g, ' ');
+  const verb = /^(SET TRANSACTION|START TRANSACTION|COMMIT|ROLLBACK|SELECT|INSERT|UPDATE|DELETE|[A-Z]+)/i.exec(s)?.[1]?.toUpperCase() ?? '?';
+  const table = /\b(?:FROM|INTO|UPDATE)\s+`?(\w+)`?/i.exec(s)?.[1];
+  return table ? `${verb} ${table}${/FOR UPDATE/i.test(s) ? ' FOR UPDATE' : ''}` : verb;
+}
 
 run(async () => {
   const mysqlUrl = env('MYSQL_URL') ?? 'mysql://root@127.0.0.1:3306';
@@ -65,11 +73,39 @@ run(async () => {
           SET e.balance_after = r.running`,
     );
     await ds.query('DROP TABLE bench_n');
-    console.log(`seeded in ${secondsSince(seeding)} s`);
+    const seedSeconds = secondsSince(seeding);
+    console.log(`seeded in ${seedSeconds} s (load average ${loadAverage()})`);
 
+    // Where the run's time goes: each statement's wall time (TypeORM's afterQuery), by kind.
+    const byKind = new Map<string, { n: number; ms: number }>();
+    ds.subscribers.push({
+      afterQuery(event: { query: string; executionTime?: number }) {
+        const kind = statementKind(event.query);
+        const k = byKind.get(kind) ?? { n: 0, ms: 0 };
+        k.n++;
+        k.ms += event.executionTime ?? 0;
+        byKind.set(kind, k);
+      },
+    } as never);
+    const load0 = loadAverage();
+    const cpu0 = process.cpuUsage();
+    const mysqld0 = processCpuSeconds();
     const expiring = performance.now();
     const result = await runPointsExpiry(app.kit, new Date(), 'bench');
     const expirySeconds = secondsSince(expiring);
+    const cpu = process.cpuUsage(cpu0);
+    const mysqld1 = processCpuSeconds();
+    const load1 = loadAverage();
+    // mysqld's CPU counts every session on the shared server, hence the load average beside it.
+    const cpuFigures = {
+      nodeCpuSeconds: Math.round((cpu.user + cpu.system) / 1e5) / 10,
+      mysqldCpuSeconds: mysqld0 !== null && mysqld1 !== null ? Math.round((mysqld1 - mysqld0) * 10) / 10 : null,
+      loadAverage: [load0, load1],
+    };
+    ds.subscribers.pop();
+    console.log(`expiry run: ${expirySeconds} s, node CPU ${cpuFigures.nodeCpuSeconds} s, mysqld CPU ${cpuFigures.mysqldCpuSeconds} s (load average ${load0} -> ${load1})`);
+    console.log('statements of the run by kind (count, total wall ms):');
+    for (const [kind, k] of [...byKind.entries()].sort((a, b) => b[1].ms - a[1].ms)) console.log(`  ${String(k.n).padStart(6)} ${String(Math.round(k.ms)).padStart(8)} ms  ${kind}`);
     if (result.lotsExpired !== lots || result.membersAffected !== members) throw new Error(`expired ${result.lotsExpired} lots of ${result.membersAffected} members, expected ${lots} of ${members}`);
     let auditSeconds: number | null = null;
     if (env('AUDIT') !== '0') {
@@ -79,7 +115,7 @@ run(async () => {
       if (!audit.ok) throw new Error(`audit found ${audit.differences.length} differences, e.g. ${JSON.stringify(audit.differences[0])}`);
       console.log(`audit ok over ${audit.accountsChecked} accounts in ${auditSeconds} s`);
     }
-    const summary = { lots, members, batchMembers: batch, expirySeconds, lotsPerSecond: Math.round(lots / expirySeconds), pointsExpired: result.pointsExpired, auditSeconds };
+    const summary = { lots, members, batchMembers: batch, seedSeconds, expirySeconds, lotsPerSecond: Math.round(lots / expirySeconds), pointsExpired: result.pointsExpired, ...cpuFigures, auditSeconds };
     console.log('');
     console.log(`expired        ${lots} lots of ${members} members in ${expirySeconds} s (${summary.lotsPerSecond} lots/s)`);
     console.log(`\nJSON ${JSON.stringify(summary)}`);

@@ -147,3 +147,17 @@ describe('a promotion with its own expiry', () => {
     expect(lot.expiresAt.getTime() - lot.earnedAt.getTime()).toBeLessThan(367 * DAY);
   });
 });
+
+describe('the rules in force', () => {
+  it('earns by rules saved after an earlier order: the process keeps the rules of the saved version only', async () => {
+    const memberId = newId();
+    await saveRules({ ...RATES, storeRates: [], categoryRates: [], basePointsPerYuan: 1 });
+    expect(await earn(memberId, 10_000)).toMatchObject({ amount: 100 });
+    // The next order reads the new version with its facts and earns by the new rate at once.
+    const saved = await saveRules({ ...RATES, storeRates: [], categoryRates: [], basePointsPerYuan: 2 });
+    expect(await earn(memberId, 10_000)).toMatchObject({ amount: 200 });
+    const again = await saveRules({ ...RATES, storeRates: [], categoryRates: [], basePointsPerYuan: 1 });
+    expect(again.version).toBe(saved.version + 1);
+    expect(await earn(memberId, 10_000)).toMatchObject({ amount: 100 });
+  });
+});

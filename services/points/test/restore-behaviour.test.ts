@@ -200,6 +200,19 @@ describe('behaviour points from integrations', () => {
     await memberIsClean(memberId);
   });
 
+  it('caps concurrent earnings of one member exactly: 10 reviews at once grant 15 points in all', async () => {
+    const memberId = await memberWithLots([]);
+    const token = await integration();
+    const results = await Promise.all(
+      Array.from({ length: 10 }, async (_, i) => (await gql(svc.url, AWARD, { input: { memberId, type: 'REVIEW', reference: `${memberId}-r${i}` } }, token)).data.awardBehaviourPoints),
+    );
+    // Each reads the day's usage after taking the account lock, so none can count without the others' grants.
+    expect(results.reduce((sum: number, r: { granted: number }) => sum + r.granted, 0)).toBe(15);
+    expect(await account(memberId)).toEqual({ balance: 15, held: 0 });
+    expect((await entries(memberId)).reduce((sum, e) => sum + e.amount, 0)).toBe(15);
+    await memberIsClean(memberId);
+  });
+
   it('earns the profile completion points once, from the member event or an integration, whichever comes first', async () => {
     const memberId = newId();
     await svc.probe.publish(memberEvents.registered(memberId));

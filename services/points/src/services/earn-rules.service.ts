@@ -5,7 +5,8 @@ import { EarnRulesEntity } from '../entities/earn-rules.entity';
 import { MemberTierEntity } from '../entities/member-tier.entity';
 import { defaultEarnRules, validateEarnRules, type EarnRules } from '../domain/earn';
 
-const RULE_SET = 'default';
+/** The one rule set for now (a row per brand later). */
+export const EARN_RULE_SET = 'default';
 
 export interface EarnRulesView extends EarnRules {
   timeZone: string;
@@ -17,7 +18,7 @@ export interface EarnRulesView extends EarnRules {
 
 /** The rules in force: the saved ones, else the defaults from config. */
 export async function currentEarnRules(kit: ServiceKit<PointsConfig>, em: EntityManager): Promise<EarnRulesView> {
-  const row = await em.getRepository(EarnRulesEntity).findOneBy({ id: RULE_SET });
+  const row = await em.getRepository(EarnRulesEntity).findOneBy({ id: EARN_RULE_SET });
   // Rules saved before store and category rates existed have neither: none applies.
   const saved = row ? (JSON.parse(row.rules) as Omit<EarnRules, 'storeRates' | 'categoryRates'> & Partial<EarnRules>) : null;
   const rules: EarnRules = saved ? { ...saved, storeRates: saved.storeRates ?? [], categoryRates: saved.categoryRates ?? [] } : defaultEarnRules(kit.config.POINTS_PER_YUAN);
@@ -28,6 +29,22 @@ export async function currentEarnRules(kit: ServiceKit<PointsConfig>, em: Entity
     updatedAt: row?.updatedAt ?? null,
     updatedBy: row?.updatedBy ?? null,
   };
+}
+
+/** The last rules each service instance read, by its kit (tests run several apps, on their own databases, in one process). */
+const rulesCache = new WeakMap<ServiceKit<PointsConfig>, EarnRulesView>();
+
+/**
+ * The rules in force when the saved version is `version` (0: none saved), as read in the caller's
+ * transaction. Every save increments the version under the row's lock, so a cached copy of the same
+ * version is the same rules: never stale, and the JSON is read and parsed again only after a save.
+ */
+export async function earnRulesAt(kit: ServiceKit<PointsConfig>, em: EntityManager, version: number): Promise<EarnRulesView> {
+  const cached = rulesCache.get(kit);
+  if (cached && cached.version === version) return cached;
+  const rules = await currentEarnRules(kit, em);
+  rulesCache.set(kit, rules);
+  return rules;
 }
 
 /** Rules as a caller sends them: store and category rates may be left out (none). */
@@ -61,10 +78,10 @@ export async function updateEarnRules(kit: ServiceKit<PointsConfig>, em: EntityM
   }
   const repo = em.getRepository(EarnRulesEntity);
   // Lock (or create) the row so two concurrent saves count versions one after the other.
-  const current = await repo.createQueryBuilder('r').where('r.id = :id', { id: RULE_SET }).setLock('pessimistic_write').getOne();
+  const current = await repo.createQueryBuilder('r').where('r.id = :id', { id: EARN_RULE_SET }).setLock('pessimistic_write').getOne();
   const version = (current?.version ?? 0) + 1;
   const updatedAt = new Date();
-  await repo.upsert({ id: RULE_SET, rules: JSON.stringify(rules), version, updatedBy: operator, updatedAt }, ['id']);
+  await repo.upsert({ id: EARN_RULE_SET, rules: JSON.stringify(rules), version, updatedBy: operator, updatedAt }, ['id']);
   return { ...rules, timeZone: kit.config.TENANT_TIME_ZONE, version, updatedAt, updatedBy: operator };
 }
 

@@ -32,7 +32,7 @@ export interface CheckInResult extends PointsCheckInRow {
 export async function checkIn(kit: ServiceKit<PointsConfig>, em: EntityManager, memberId: string, at = new Date()): Promise<CheckInResult> {
   const day = businessDay(at, kit.config.TENANT_TIME_ZONE);
   // One check-in at a time per member: the account lock serialises a double tap.
-  await lockAccount(em, memberId);
+  const account = await lockAccount(em, memberId);
   const repo = em.getRepository(PointsCheckInEntity);
   const today = await repo.findOneBy({ memberId, day });
   if (today) return { ...today, alreadyCheckedIn: true };
@@ -51,6 +51,7 @@ export async function checkIn(kit: ServiceKit<PointsConfig>, em: EntityManager, 
       reference: day,
       key: idempotencyKeys.checkIn(memberId, day),
       earnedAt: at,
+      locked: { account },
     });
     granted = award.granted;
   }

@@ -2,8 +2,9 @@ import type { EntityManager } from 'typeorm';
 import { newId, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import type { PointsConfig } from '../config';
-import { PointsEntryEntity, type PointsEntryRow } from '../entities/points-entry.entity';
+import type { PointsEntryRow } from '../entities/points-entry.entity';
 import { EntryType, OtherReason, idempotencyKeys } from '../domain/ledger';
+import { appendEntries } from './points-ledger.service';
 
 export interface ExpiryRun {
   runId: string;
@@ -75,7 +76,7 @@ async function expireChunk(kit: ServiceKit<PointsConfig>, em: EntityManager, run
       createdAt: now,
     };
   });
-  await em.getRepository(PointsEntryEntity).insert(entries);
+  await appendEntries(em, entries);
   const keyPrefix = idempotencyKeys.expire(runId, '');
   // Each expiring lot is drawn in full by its member's EXPIRE entry of this run.
   await em.query(

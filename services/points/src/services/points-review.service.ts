@@ -3,9 +3,8 @@ import { LessThan } from 'typeorm';
 import { audit, badField, conflict, decodeCursor, forbidden, newId, notFound, pageSize, toConnection, type Connection, type ServiceKit } from '@membergraph/platform';
 import { velocityLimitsOf, type PointsConfig } from '../config';
 import { PointsAwardEntity } from '../entities/points-award.entity';
-import { PointsEarnSignalEntity } from '../entities/points-earn-signal.entity';
 import { PointsReviewEntity, type PointsReviewRow } from '../entities/points-review.entity';
-import { ReviewStatus, assessVelocity, decideReview } from '../domain/fraud';
+import { ReviewStatus, assessVelocity, decideReview, type VelocityFacts } from '../domain/fraud';
 import { CappedRule } from '../domain/behaviour';
 import type { EarnReason } from '../domain/ledger';
 import { mayEarn } from '../domain/member-status';
@@ -30,35 +29,65 @@ export interface ScreenInput extends EarnOrigin {
   earnedAt: Date;
 }
 
+/** An origin as the velocity rules compare it: trimmed, empty = not given. */
+export function originOf(origin: EarnOrigin | undefined): { deviceId: string | null; ip: string | null } {
+  return { deviceId: origin?.deviceId?.trim() || null, ip: origin?.ip?.trim() || null };
+}
+
+/**
+ * The SELECT columns (with their parameters, in order) that count an earning's velocity windows:
+ * the member's earnings and points, and the other members on the same device or IP. Only the rules
+ * that can apply are counted (a device or IP not given counts nobody); null when none can, so the
+ * caller reads nothing. Read under the member's account lock, so the member's own window is exact.
+ */
+export function velocityColumns(kit: ServiceKit<PointsConfig>, input: { memberId: string; earnedAt: Date; origin?: EarnOrigin }): { sql: string[]; params: unknown[] } | null {
+  const limits = velocityLimitsOf(kit.config);
+  const { deviceId, ip } = originOf(input.origin);
+  const from = new Date(input.earnedAt.getTime() - limits.windowMs);
+  const sql: string[] = [];
+  const params: unknown[] = [];
+  if (limits.maxEvents > 0 || limits.maxPoints > 0) {
+    sql.push(
+      '(SELECT COUNT(*) FROM points_earn_signal WHERE member_id = ? AND earned_at > ? AND earned_at <= ?) AS v_events',
+      '(SELECT COALESCE(SUM(points), 0) FROM points_earn_signal WHERE member_id = ? AND earned_at > ? AND earned_at <= ?) AS v_points',
+    );
+    params.push(input.memberId, from, input.earnedAt, input.memberId, from, input.earnedAt);
+  }
+  if (deviceId && limits.maxMembersPerDevice > 0) {
+    sql.push('(SELECT COUNT(DISTINCT member_id) FROM points_earn_signal WHERE device_id = ? AND member_id <> ? AND earned_at > ? AND earned_at <= ?) AS v_device_members');
+    params.push(deviceId, input.memberId, from, input.earnedAt);
+  }
+  if (ip && limits.maxMembersPerIp > 0) {
+    sql.push('(SELECT COUNT(DISTINCT member_id) FROM points_earn_signal WHERE ip = ? AND member_id <> ? AND earned_at > ? AND earned_at <= ?) AS v_ip_members');
+    params.push(ip, input.memberId, from, input.earnedAt);
+  }
+  return sql.length ? { sql, params } : null;
+}
+
+/** The velocity facts in a row that selected {@link velocityColumns} (a rule not counted reads 0). */
+export function velocityFactsOf(row: Record<string, unknown>): VelocityFacts {
+  const n = (v: unknown) => Number(v ?? 0);
+  return { events: n(row.v_events), points: n(row.v_points), otherMembersOnDevice: n(row.v_device_members), otherMembersOnIp: n(row.v_ip_members) };
+}
+
 /**
  * Counts the earning for the velocity rules and decides whether it may be granted: null to grant,
- * else the PENDING review it was put on hold under (nothing credited). The member's window is exact
- * (their account is locked); the device and IP windows span members, so two members earning at the
- * same instant from one device may both get through: a signal, not a guarantee. Call under the account lock.
+ * else the PENDING review it was put on hold under (nothing credited). `facts` are the windows as
+ * read by {@link velocityColumns} under the account lock (null: no rule can apply). The member's
+ * window is exact (their account is locked); the device and IP windows span members, so two members
+ * earning at the same instant from one device may both get through: a signal, not a guarantee.
  */
-export async function screenEarning(kit: ServiceKit<PointsConfig>, em: EntityManager, input: ScreenInput): Promise<PointsReviewRow | null> {
-  const limits = velocityLimitsOf(kit.config);
-  const from = new Date(input.earnedAt.getTime() - limits.windowMs);
-  const deviceId = input.deviceId?.trim() || null;
-  const ip = input.ip?.trim() || null;
-  const on = limits.maxEvents > 0 || limits.maxPoints > 0 || (deviceId && limits.maxMembersPerDevice > 0) || (ip && limits.maxMembersPerIp > 0);
-  let flag = null;
-  if (on) {
-    // One round trip for every rule; a device or IP not given counts nobody.
-    const [facts] = (await em.query(
-      `SELECT (SELECT COUNT(*) FROM points_earn_signal WHERE member_id = ? AND earned_at > ? AND earned_at <= ?) AS events,
-              (SELECT COALESCE(SUM(points), 0) FROM points_earn_signal WHERE member_id = ? AND earned_at > ? AND earned_at <= ?) AS points,
-              (SELECT COUNT(DISTINCT member_id) FROM points_earn_signal WHERE device_id = ? AND member_id <> ? AND earned_at > ? AND earned_at <= ?) AS device_members,
-              (SELECT COUNT(DISTINCT member_id) FROM points_earn_signal WHERE ip = ? AND member_id <> ? AND earned_at > ? AND earned_at <= ?) AS ip_members`,
-      [input.memberId, from, input.earnedAt, input.memberId, from, input.earnedAt, deviceId, input.memberId, from, input.earnedAt, ip, input.memberId, from, input.earnedAt],
-    )) as [{ events: string; points: string; device_members: string; ip_members: string }];
-    flag = assessVelocity(
-      input.points,
-      { events: Number(facts.events), points: Number(facts.points), otherMembersOnDevice: Number(facts.device_members), otherMembersOnIp: Number(facts.ip_members) },
-      limits,
-    );
-  }
-  await em.getRepository(PointsEarnSignalEntity).insert({ awardKey: input.key, memberId: input.memberId, points: input.points, earnedAt: input.earnedAt, deviceId, ip });
+export async function screenEarning(kit: ServiceKit<PointsConfig>, em: EntityManager, input: ScreenInput, facts: VelocityFacts | null): Promise<PointsReviewRow | null> {
+  const { deviceId, ip } = originOf(input);
+  const flag = facts ? assessVelocity(input.points, facts, velocityLimitsOf(kit.config)) : null;
+  await em.query('INSERT INTO points_earn_signal (award_key, member_id, points, earned_at, device_id, ip) VALUES (?, ?, ?, ?, ?, ?)', [
+    input.key,
+    input.memberId,
+    input.points,
+    input.earnedAt,
+    deviceId,
+    ip,
+  ]);
   if (!flag) return null;
   const review: PointsReviewRow = {
     id: newId(),
