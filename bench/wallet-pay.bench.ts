@@ -15,18 +15,27 @@
  *      wallet's hash-chain pattern before journals were sealed apart), on ACCOUNTS rows
  * and prints payments/s, p50/p99 and, to say what limits a run, the CPU this process (wallet +
  * load generator), the gateway process and mysqld used, InnoDB row-lock waits, and statements and
- * commits per payment.
+ * commits per payment. Measures that do not depend on how loaded the (shared) machine is: the
+ * statements the wallet's own DataSource sent per payment (relay and sealer included; the
+ * server-wide counters also count other sessions'), the round trips per payment made while a
+ * member's account row was locked (from the statement that takes the lock, `UPDATE wallet_account`
+ * or `... FOR UPDATE` on it, through COMMIT/ROLLBACK: 3 for the bare ceiling), and CPU ms per
+ * payment. The 1-minute load average is printed with every run.
  *
  *   npm run bench:pay
  *   DURATION (default 10), CONNECTIONS (32), ACCOUNTS (1000), WARMUP (2), AMOUNT (fen, 100),
- *   GATEWAY (1; 0 skips runs 3 and 4), MYSQL_URL, NATS_URL
+ *   GATEWAY (1; 0 skips runs 3 and 4), MYSQL_URL, NATS_URL,
+ *   PROFILE_DIR (writes a V8 .cpuprofile of this process per pay run there, for DevTools)
  */
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync, readdirSync } from 'node:fs';
+import { readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import { randomBytes } from 'node:crypto';
 import { createServer } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { monitorEventLoopDelay } from 'node:perf_hooks';
+import { loadavg } from 'node:os';
+import { Session } from 'node:inspector/promises';
+import type { Logger, QueryRunner } from 'typeorm';
 import autocannon from 'autocannon';
 import mysql from 'mysql2/promise';
 import { Bus, createLogger, dropDatabase, newId, signToken } from '@membergraph/platform';
@@ -56,7 +65,65 @@ interface Figures {
   commitsPerOp: number;
   /** This process's event-loop delay (p99, ms): how long a ready callback (a row lock holder's next statement) may wait for its turn. */
   loopDelayP99: number;
+  /** Statements the wallet's DataSource sent per payment (null: a bare run, 4 by construction). */
+  walletStatementsPerOp: number | null;
+  /** Round trips per payment while a member's account row was locked (null: a bare run, 3 by construction). */
+  lockRoundTripsPerOp: number | null;
+  /** CPU ms per payment of this process (wallet + load generator) and of the gateway. */
+  nodeCpuMsPerOp: number;
+  gatewayCpuMsPerOp: number | null;
+  /** 1-minute load average before and after the run. */
+  load: [number, number];
 }
+
+/**
+ * Counts the statements a TypeORM DataSource sends (every `query()` goes through its logger,
+ * transaction control included) and, per connection, those sent while a member's account row is
+ * locked: from the statement that locks it to the end of the transaction.
+ */
+class StatementCounter {
+  statements = 0;
+  underLock = 0;
+  readonly byKind = new Map<string, number>();
+  private readonly locked = new WeakSet<object>();
+
+  constructor(ds: { logger: Logger }) {
+    const inner = ds.logger;
+    ds.logger = {
+      logQuery: (query: string, _params?: unknown[], runner?: QueryRunner) => this.count(query, runner),
+      logQueryError: (...args) => inner.logQueryError(...args),
+      logQuerySlow: (...args) => inner.logQuerySlow(...args),
+      logSchemaBuild: (...args) => inner.logSchemaBuild(...args),
+      logMigration: (...args) => inner.logMigration(...args),
+      log: (...args) => inner.log(...args),
+    };
+  }
+
+  private count(query: string, runner?: QueryRunner) {
+    const sql = query.trim().replace(/\s+/g, ' ');
+    this.statements++;
+    const kind = statementKind(sql);
+    this.byKind.set(kind, (this.byKind.get(kind) ?? 0) + 1);
+    if (!runner) return;
+    if (!this.locked.has(runner) && runner.isTransactionActive && /^UPDATE `?wallet_account`? |^SELECT .* FROM `?wallet_account`? .*FOR UPDATE$/i.test(sql)) this.locked.add(runner);
+    if (this.locked.has(runner)) {
+      this.underLock++;
+      if (/^(COMMIT|ROLLBACK)/i.test(sql)) this.locked.delete(runner);
+    }
+  }
+
+  snapshot() {
+    return { statements: this.statements, underLock: this.underLock, byKind: new Map(this.byKind) };
+  }
+}
+
+function statementKind(sql: string): string {
+  const verb = /^(SET TRANSACTION|START TRANSACTION|COMMIT|ROLLBACK|SELECT|INSERT|UPDATE|DELETE|[A-Z]+)/i.exec(sql)?.[1]?.toUpperCase() ?? '?';
+  const table = /\b(?:FROM|INTO|UPDATE)\s+`?(\w+)`?/i.exec(sql)?.[1];
+  return `${verb}${table ? ` ${table}` : ''}${/FOR UPDATE/i.test(sql) ? ' FOR UPDATE' : ''}`;
+}
+
+const loadAverage = () => Math.round(loadavg()[0]! * 100) / 100;
 
 /** The pid of the local mysqld/mariadbd, looked up once in /proc; null when there is none (a remote server). */
 const mysqldPid = (() => {
@@ -101,7 +168,17 @@ async function measured(
   name: string,
   work: () => Promise<{ perSecond: number; p50: number; p99: number; total: number; failed: number }>,
   gatewayPid: string | null = null,
+  counter: StatementCounter | null = null,
 ): Promise<Figures> {
+  const l0 = loadAverage();
+  const w0 = counter?.snapshot();
+  const profileDir = counter ? env('PROFILE_DIR') : undefined;
+  const profiler = profileDir ? new Session() : null;
+  if (profiler) {
+    profiler.connect();
+    await profiler.post('Profiler.enable');
+    await profiler.post('Profiler.start');
+  }
   const s0 = await serverStatus(pool);
   const loop = monitorEventLoopDelay({ resolution: 5 });
   loop.enable();
@@ -111,15 +188,33 @@ async function measured(
   const t0 = Date.now();
   const r = await work();
   const seconds = (Date.now() - t0) / 1000;
+  if (profiler) {
+    const { profile } = await profiler.post('Profiler.stop');
+    const file = `${profileDir}/${name.replace(/\W+/g, '-')}.cpuprofile`;
+    writeFileSync(file, JSON.stringify(profile));
+    profiler.disconnect();
+    console.log(`  CPU profile of this process: ${file}`);
+  }
   const c1 = process.cpuUsage(c0);
   loop.disable();
   const m1 = cpuSeconds();
   const g1 = gatewayPid ? cpuSeconds(gatewayPid) : null;
   const s1 = await serverStatus(pool);
+  const w1 = counter?.snapshot();
   const ops = Math.max(1, r.total + r.failed);
+  const perOp = (n: number | undefined, m: number | undefined) => (n === undefined || m === undefined ? null : (n - m) / ops);
+  if (w0 && w1) {
+    const kinds = [...w1.byKind].map(([k, n]) => [k, (n - (w0.byKind.get(k) ?? 0)) / ops] as const).filter(([, n]) => n >= 0.01);
+    console.log(`  ${name}: wallet statements per payment: ${kinds.sort((a, b) => b[1] - a[1]).map(([k, n]) => `${k} ${n.toFixed(2)}`).join(', ')}`);
+  }
   return {
     name,
     ...r,
+    walletStatementsPerOp: perOp(w1?.statements, w0?.statements),
+    lockRoundTripsPerOp: perOp(w1?.underLock, w0?.underLock),
+    nodeCpuMsPerOp: ((c1.user + c1.system) / 1e3) / ops,
+    gatewayCpuMsPerOp: g0 !== null && g1 !== null ? ((g1 - g0) * 1000) / ops : null,
+    load: [l0, loadAverage()],
     nodeCpu: (c1.user + c1.system) / 1e6 / seconds,
     gatewayCpu: g0 !== null && g1 !== null ? (g1 - g0) / seconds : null,
     mysqldCpu: m0 !== null && m1 !== null ? (m1 - m0) / seconds : null,
@@ -239,6 +334,7 @@ run(async () => {
     await app.migrate();
     const { url } = await app.start();
     const { kit } = app;
+    const counter = new StatementCounter(kit.ds);
     console.log(`Wallet subgraph at ${url} (database ${database}, NATS prefix ${prefix}); seeding 1 hot + ${accounts} accounts...`);
 
     const load = async (memberId: string, fen: number) =>
@@ -303,10 +399,10 @@ run(async () => {
     await warm(hotPick);
     const capturedOn = (m: string) => scalar(pool, "SELECT COUNT(*) FROM wallet_payment WHERE member_id = ? AND status = 'CAPTURED'", [m]);
     const hotPaysBefore = await capturedOn(hot);
-    results.push(await measured(pool, 'pay, one hot account', pay(hotPick)));
+    results.push(await measured(pool, 'pay, one hot account', pay(hotPick), null, counter));
     console.log(`Pay across ${members.length} accounts for ${duration}s...`);
     await warm(spreadPick);
-    results.push(await measured(pool, `pay, ${members.length} accounts`, pay(spreadPick)));
+    results.push(await measured(pool, `pay, ${members.length} accounts`, pay(spreadPick), null, counter));
 
     if (withGateway) {
       gateway = await startGateway(url, SECRET, connections);
@@ -320,10 +416,10 @@ run(async () => {
       const gwPid = String(gateway.child.pid);
       console.log(`Gateway at ${gateway.url} (pid ${gwPid}); pay on the hot account through it for ${duration}s...`);
       await warm(hotPick, gateway.url);
-      results.push(await measured(pool, 'pay, one hot account, via gateway', pay(hotPick, gateway.url), gwPid));
+      results.push(await measured(pool, 'pay, one hot account, via gateway', pay(hotPick, gateway.url), gwPid, counter));
       console.log(`Pay across ${members.length} accounts through the gateway for ${duration}s...`);
       await warm(spreadPick, gateway.url);
-      results.push(await measured(pool, `pay, ${members.length} accounts, via gateway`, pay(spreadPick, gateway.url), gwPid));
+      results.push(await measured(pool, `pay, ${members.length} accounts, via gateway`, pay(spreadPick, gateway.url), gwPid, counter));
       await gateway.stop();
       gateway = undefined;
     }
@@ -382,11 +478,14 @@ run(async () => {
 
     const f = (x: number) => (Math.round(x * 10) / 10).toString();
     console.log('');
-    console.log('| run | payments/s | p50 ms | p99 ms | ok / failed | node CPU (wallet + load) | gateway CPU | mysqld CPU | row-lock waits (ms) | statements / payment | commits / payment | event-loop delay p99 ms |');
-    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|');
+    const f2 = (x: number | null, bare: string) => (x === null ? bare : (Math.round(x * 100) / 100).toString());
+    console.log(
+      '| run | payments/s | p50 ms | p99 ms | ok / failed | wallet statements / payment | round trips under the member lock / payment | node CPU ms / payment (wallet + load) | gateway CPU ms / payment | node CPU | gateway CPU | mysqld CPU | row-lock waits (ms) | server statements / payment | commits / payment | event-loop delay p99 ms | load average (before → after) |',
+    );
+    console.log('|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|---|');
     for (const r of results) {
       console.log(
-        `| ${r.name} | ${f(r.perSecond)} | ${f(r.p50)} | ${f(r.p99)} | ${r.total} / ${r.failed} | ${f(r.nodeCpu * 100)}% | ${r.gatewayCpu === null ? '' : `${f(r.gatewayCpu * 100)}%`} | ${r.mysqldCpu === null ? '?' : `${f(r.mysqldCpu * 100)}%`} | ${r.lockWaits} (${r.lockWaitMs}) | ${f(r.statementsPerOp)} | ${f(r.commitsPerOp)} | ${f(r.loopDelayP99)} |`,
+        `| ${r.name} | ${f(r.perSecond)} | ${f(r.p50)} | ${f(r.p99)} | ${r.total} / ${r.failed} | ${f2(r.walletStatementsPerOp, r.name.includes('chain-head') ? '6 (bare)' : '4 (bare)')} | ${f2(r.lockRoundTripsPerOp, r.name.includes('chain-head') ? '5 (bare)' : '3 (bare)')} | ${f2(r.nodeCpuMsPerOp, '')} | ${f2(r.gatewayCpuMsPerOp, '')} | ${f(r.nodeCpu * 100)}% | ${r.gatewayCpu === null ? '' : `${f(r.gatewayCpu * 100)}%`} | ${r.mysqldCpu === null ? '?' : `${f(r.mysqldCpu * 100)}%`} | ${r.lockWaits} (${r.lockWaitMs}) | ${f(r.statementsPerOp)} | ${f(r.commitsPerOp)} | ${f(r.loopDelayP99)} | ${r.load[0]} → ${r.load[1]} |`,
       );
     }
     const hotOk = hotBefore - hotAfter === hotPays * amount;

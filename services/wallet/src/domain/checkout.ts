@@ -102,6 +102,39 @@ export function riskVerdict(walletAmount: number, history: RiskHistory, rules: R
   return null;
 }
 
+/**
+ * The member's running daily total, kept on the account row so the daily cap is judged from the
+ * row the payment locks (exact under concurrency, no history query): the business day
+ * (YYYY-MM-DD, tenant calendar) it counts and the balance taken (held or captured, not released)
+ * in it. `day` null: never counted (an account from before the counter): rebuilt from history.
+ */
+export interface DailySpend {
+  day: string | null;
+  spent: number;
+}
+
+/** What `counter` says was taken on `today`: its total when it counts today, 0 when it counts an earlier day, null when unknown. */
+export function spentOn(counter: DailySpend, today: string): number | null {
+  if (counter.day === null) return null;
+  return counter.day === today ? counter.spent : 0;
+}
+
+/**
+ * The counter after taking `amount` on `today`; `spentToday` is what was taken today before it (from
+ * {@link spentOn}, or rebuilt from history when that is unknown). A new day starts from zero.
+ */
+export const addSpend = (today: string, spentToday: number, amount: number): DailySpend => ({ day: today, spent: spentToday + amount });
+
+/**
+ * The counter after giving back `amount` taken on `day` (a released hold): only the current day's
+ * total moves; an earlier day's no longer matters, and an unknown one is rebuilt from history
+ * (which leaves released payments out).
+ */
+export function removeSpend(counter: DailySpend, day: string, amount: number): DailySpend {
+  if (counter.day !== day) return counter;
+  return { day, spent: Math.max(0, counter.spent - amount) };
+}
+
 export interface FreezeRules {
   /** This many risk hits by one member within the window freeze the wallet; 0 turns auto-freeze off. */
   freezeAfterHits: number;

@@ -84,6 +84,8 @@ export interface PaymentRow {
   couponId: string | null;
   /** Points given back by refunds so far. */
   refundedPoints: number;
+  /** The business day whose daily-cap total the balance part counts in (set when it is taken); a release takes it back from that day's total. */
+  riskDay: string | null;
   failureReason: string | null;
   failureDetail: string | null;
   /** The holds' time to live: PENDING after this is released. */
@@ -121,6 +123,7 @@ export const PaymentEntity = new EntitySchema<PaymentRow>({
     couponStep: { name: 'coupon_step', type: 'varchar', length: 16, default: 'NONE' },
     couponId: { name: 'coupon_id', type: 'varchar', length: 64, nullable: true },
     refundedPoints: { name: 'refunded_points', type: 'bigint', default: 0, transformer: bigintColumn },
+    riskDay: { name: 'risk_day', type: 'char', length: 10, nullable: true },
     failureReason: { name: 'failure_reason', type: 'varchar', length: 64, nullable: true },
     failureDetail: { name: 'failure_detail', type: 'varchar', length: 255, nullable: true },
     expiresAt: { name: 'expires_at', type: 'datetime', precision: 3 },

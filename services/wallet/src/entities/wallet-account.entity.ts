@@ -14,6 +14,13 @@ export interface WalletAccountRow {
   status: WalletStatus;
   /** ISO 4217; amounts are in its minor unit. */
   currency: string;
+  /**
+   * The daily-cap counter (see `DailySpend` in domain/checkout.ts): the business day it counts, null
+   * when never counted (rebuilt from the payments on the next one)...
+   */
+  riskDay: string | null;
+  /** ...and the balance taken (held or captured, not released) by payments in that day, in fen. */
+  riskDaySpent: number;
   createdAt: Date;
   updatedAt: Date;
 }
@@ -27,6 +34,8 @@ export const WalletAccountEntity = new EntitySchema<WalletAccountRow>({
     bonus: { type: 'bigint', default: 0, transformer: bigintColumn },
     status: { type: 'varchar', length: 16, default: 'ACTIVE' },
     currency: { type: 'char', length: 3, default: 'CNY' },
+    riskDay: { name: 'risk_day', type: 'char', length: 10, nullable: true },
+    riskDaySpent: { name: 'risk_day_spent', type: 'bigint', default: 0, transformer: bigintColumn },
     createdAt: { name: 'created_at', type: 'datetime', precision: 3 },
     updatedAt: { name: 'updated_at', type: 'datetime', precision: 3 },
   },

@@ -1,14 +1,28 @@
 import { In, MoreThan, type EntityManager, type FindOptionsWhere } from 'typeorm';
-import { AppError, ErrorCode, badField, conflict, isDuplicateKey, newId, notFound, requestFingerprint, type ServiceKit } from '@membergraph/platform';
+import { AppError, ErrorCode, affectedRows, badField, businessDay, conflict, isDuplicateKey, newId, notFound, requestFingerprint, type ServiceKit } from '@membergraph/platform';
 import { EventType, checkedData, type HoldPointsRequest } from '@membergraph/contracts';
 import type { WalletConfig } from '../config';
-import { businessDayStart, needsOtp, planCheckout, riskVerdict, shouldFreeze, type CheckoutPlan, type RiskHistory, type RiskHit, type RiskRules } from '../domain/checkout';
+import {
+  addSpend,
+  businessDayStart,
+  needsOtp,
+  planCheckout,
+  removeSpend,
+  riskVerdict,
+  shouldFreeze,
+  spentOn,
+  type CheckoutPlan,
+  type DailySpend,
+  type RiskHistory,
+  type RiskHit,
+  type RiskRules,
+} from '../domain/checkout';
 import { JournalKind, SpendOrder, debitPostings, paymentCapturePostings, paymentHoldPostings, paymentReleasePostings, planDebit } from '../domain/ledger';
 import { MAX_TOP_UP } from '../domain/top-up';
-import { WalletStatus } from '../domain/wallet';
+import { MemberStatus, WalletStatus, type WalletBalances } from '../domain/wallet';
 import { CouponStep, PaymentEntity, PaymentStatus, PointsStep, WalletStep, type PaymentRow } from '../entities/payment.entity';
-import { postJournal } from './ledger.service';
-import { assertMayMoveMoney, lockWallet, moneyRefusal, peekWallet, setWalletStatus } from './wallet-account.service';
+import { announceFromAccount, postJournal, writeJournal } from './ledger.service';
+import { assertMayMoveMoney, lockWallet, moneyRefusal, peekWallet, setWalletStatus, type AccountWithStatus } from './wallet-account.service';
 import { RiskHitEntity } from '../entities/risk-hit.entity';
 import { checkText } from './top-up.service';
 import { insufficientFunds } from './errors';
@@ -109,12 +123,17 @@ export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentR
   const storeId = input.storeId?.trim() ? input.storeId.trim() : null;
   // Absent coupon/store drop out of the fingerprint, so keys from before they existed still replay.
   const fingerprint = requestFingerprint({ memberId: input.memberId, orderRef: input.orderRef, amount: plan.amount, pointsToUse: plan.pointsUsed, couponCode, storeId });
-  const existing = await repo(deps).findOneBy({ idempotencyKey: input.idempotencyKey });
-  if (existing) return replay(deps, existing, fingerprint);
-
   // Balance only (no points, no coupon): nothing remote to hold, so no saga: one transaction.
   const direct = plan.pointsUsed === 0 && couponCode === null;
   const otp = needsOtp(plan.walletAmount + plan.pointsValue, config.PAYMENT_OTP_THRESHOLD);
+  // A used key is answered before anything else runs (no OTP burnt, no saga step repeated). A
+  // direct payment without OTP skips this read: its INSERT of the payment row is the claim, and a
+  // duplicate key there answers with the first payment just the same.
+  if (!direct || otp) {
+    const existing = await repo(deps).findOneBy({ idempotencyKey: input.idempotencyKey });
+    if (existing) return replay(deps, existing, fingerprint);
+  }
+
   // A direct payment without OTP judges everything under the member's lock in its transaction;
   // with an OTP the local checks still run first, so a refused payment never burns a code.
   if (!direct || otp) await precheck(deps, input.memberId, input.orderRef, plan, couponCode !== null);
@@ -143,6 +162,7 @@ export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentR
     couponStep: couponCode ? CouponStep.REQUESTED : CouponStep.NONE,
     couponId: null,
     refundedPoints: 0,
+    riskDay: null,
     failureReason: null,
     failureDetail: null,
     expiresAt: new Date(now.getTime() + config.PAYMENT_HOLD_TTL_SECONDS * 1000),
@@ -166,57 +186,167 @@ export async function pay(deps: CheckoutDeps, input: PayInput): Promise<PaymentR
 const insertPayment = (em: EntityManager, row: PaymentRow) => em.createQueryBuilder().insert().into(PaymentEntity).values(row).updateEntity(false).execute();
 
 /**
- * A balance-only payment in ONE transaction: lock the member, judge frozen/risk/balance under the
- * lock, insert the payment already CAPTURED and post one PAYMENT_CAPTURE journal (the member's
- * balance straight to SPEND_CLEARING, like a debit; no PAYMENT_HOLD in between). Nothing remote is
- * involved, so there is nothing to hold or recover: a crash before the commit leaves nothing, after
- * it the payment is complete, and a retry with the key replays it. Refusals throw and leave nothing
- * but a risk hit (committed with its event and a possible automatic freeze, like the precheck's).
+ * A balance-only payment in ONE transaction, with the member's lock held as briefly as the
+ * ceiling's `UPDATE ... WHERE balance >= ?` + INSERT + COMMIT: {@link payLockLast} first; what it
+ * cannot pay that way (bonus needed, refusals, an account whose daily counter was never set) it
+ * leaves untouched for {@link payLocked}, which judges under the lock as before. Nothing remote is
+ * involved, so there is nothing to hold or recover: a crash before the commit leaves nothing,
+ * after it the payment is complete, and a retry with the key replays it. Refusals throw and leave
+ * nothing but a risk hit (committed with its event and a possible automatic freeze, like the
+ * precheck's).
  */
 async function payDirect(deps: CheckoutDeps, row: PaymentRow): Promise<PaymentRow> {
-  const { kit } = deps;
   let outcome: { paid: PaymentRow } | { refused: AppError };
   try {
-    outcome = await kit.uow(async (em) => {
-      const account = await lockWallet(em, row.memberId);
-      if (!account) return { refused: notFound('Wallet') };
-      const refusal = moneyRefusal(account);
-      if (refusal) return { refused: refusal };
-      const now = new Date();
-      const hit = riskVerdict(row.walletAmount, await riskHistory(kit, em, row.memberId, now), riskRules(kit.config));
-      if (hit) {
-        await flagRisk(kit, em, row.memberId, row.orderRef, hit, null);
-        return { refused: riskRejected(hit) };
-      }
-      const split = planDebit(row.walletAmount, account, SpendOrder.PRINCIPAL_FIRST);
-      if (!split) {
-        const balance = account.principal + account.bonus;
-        return { refused: insufficientFunds('The wallet balance does not cover the amount', { field: 'amount', balance, needed: row.walletAmount }) };
-      }
-      const paid: PaymentRow = {
-        ...row,
-        status: PaymentStatus.CAPTURED,
-        walletStep: WalletStep.CAPTURED,
-        fromPrincipal: split.principal,
-        fromBonus: split.bonus,
-        createdAt: now,
-        updatedAt: now,
-        expiresAt: new Date(now.getTime() + kit.config.PAYMENT_HOLD_TTL_SECONDS * 1000),
-        leaseUntil: now,
-      };
-      // First, so a racing retry with the same key fails here before anything is posted.
-      await insertPayment(em, paid);
-      await postJournal(kit, em, { kind: JournalKind.PAYMENT_CAPTURE, memberId: row.memberId, reference: row.id, postings: debitPostings(row.memberId, split), before: account });
-      return { paid };
-    });
+    const paid = await payLockLast(deps, row);
+    if (paid) outcome = { paid };
+    else {
+      // Not paid lock-last: the key may be a used one (a replay is answered, never judged again).
+      const existing = await repo(deps).findOneBy({ idempotencyKey: row.idempotencyKey });
+      if (existing) return replay(deps, existing, row.fingerprint);
+      outcome = await payLocked(deps, row);
+    }
   } catch (err) {
     if (!isDuplicateKey(err)) throw err;
-    // The same key raced us (its transaction committed first): answer with its payment.
+    // The key was used (its transaction committed first, or long ago): answer with its payment.
     return replay(deps, await repo(deps).findOneByOrFail({ idempotencyKey: row.idempotencyKey }), row.fingerprint);
   }
   if ('refused' in outcome) throw outcome.refused;
   await deps.hooks.afterStep?.(SagaStep.CAPTURED, row.id);
   return outcome.paid;
+}
+
+/** The payment as it is written when its balance is captured at once (no hold). */
+function capturedPayment(config: WalletConfig, row: PaymentRow, split: WalletBalances, riskDay: string, now: Date): PaymentRow {
+  return {
+    ...row,
+    status: PaymentStatus.CAPTURED,
+    walletStep: WalletStep.CAPTURED,
+    fromPrincipal: split.principal,
+    fromBonus: split.bonus,
+    riskDay,
+    createdAt: now,
+    updatedAt: now,
+    expiresAt: new Date(now.getTime() + config.PAYMENT_HOLD_TTL_SECONDS * 1000),
+    leaseUntil: now,
+  };
+}
+
+/** Rolls the lock-last transaction back: the payment goes to the locked path. */
+class TakeLockedPath extends Error {}
+
+/**
+ * The common case, lock last: everything that does not need the member's lock is written first
+ * (the payment row, which is also the idempotency claim, then the PAYMENT_CAPTURE journal and its
+ * entries, all from the principal); then ONE conditional UPDATE takes the lock and debits only if
+ * the wallet is ACTIVE, the principal covers the amount (so the principal-first split written
+ * before is the split) and the daily counter on the row has room, moving that counter in the same
+ * statement; then one INSERT ... SELECT writes `wallet.changed` with the balances after, provided
+ * the member is ACTIVE and the velocity window has room, both read after the lock (a new READ
+ * COMMITTED snapshot per statement sees every payment committed before the lock was granted:
+ * exact). The lock is held for that UPDATE, that INSERT and the COMMIT. Anything else rolls back
+ * (null: nothing written) for {@link payLocked} to judge and report.
+ */
+async function payLockLast(deps: CheckoutDeps, row: PaymentRow): Promise<PaymentRow | null> {
+  const { kit } = deps;
+  const { config } = kit;
+  // The single-payment cap needs no state: over it, the locked path refuses and records the hit.
+  if (row.walletAmount > config.RISK_SINGLE_PAYMENT_CAP) return null;
+  try {
+    return await kit.uow(async (em) => {
+      const now = new Date();
+      const today = businessDay(now, config.BUSINESS_TIME_ZONE);
+      const split = { principal: row.walletAmount, bonus: 0 };
+      const paid = capturedPayment(config, row, split, today, now);
+      // First: a used key fails here, before anything else is written.
+      await insertPayment(em, paid);
+      const postings = debitPostings(row.memberId, split);
+      const journal = await writeJournal(em, { kind: JournalKind.PAYMENT_CAPTURE, memberId: row.memberId, reference: row.id, postings }, now);
+      if (!(await takePrincipalLast(em, config, row.memberId, row.walletAmount, today, now))) throw new TakeLockedPath();
+      const announced = await announceFromAccount(kit, em, journal, { principal: -row.walletAmount, bonus: 0 }, mayStillPay(config, now));
+      if (!announced) throw new TakeLockedPath();
+      return paid;
+    });
+  } catch (err) {
+    if (err instanceof TakeLockedPath) return null;
+    throw err;
+  }
+}
+
+/**
+ * The lock-last debit: the {@link spentOn} / {@link addSpend} / daily-cap rules of
+ * domain/checkout.ts on the row's own columns, in one statement (MySQL assigns left to right, so
+ * `risk_day_spent` is computed from the old `risk_day`). Returns whether it debited.
+ */
+async function takePrincipalLast(em: EntityManager, config: WalletConfig, memberId: string, amount: number, today: string, now: Date): Promise<boolean> {
+  const res = await em.query(
+    `UPDATE wallet_account
+        SET principal = principal - ?,
+            risk_day_spent = IF(risk_day = ?, risk_day_spent, 0) + ?,
+            risk_day = ?,
+            updated_at = ?
+      WHERE member_id = ? AND status = ? AND principal >= ?
+        AND risk_day IS NOT NULL AND IF(risk_day = ?, risk_day_spent, 0) + ? <= ?`,
+    [amount, today, amount, today, now, memberId, WalletStatus.ACTIVE, amount, today, amount, config.RISK_DAILY_CAP],
+  );
+  return affectedRows(res) === 1;
+}
+
+/**
+ * What is judged after the lock-last UPDATE, on the locked row `a`: the member is ACTIVE in the
+ * status projection, and (when the rule is on) this payment, already written, is at most the N-th
+ * balance payment in the velocity window, i.e. the (N+1)-th newest is older than the window: an
+ * index range of N+1 rows on (member_id, created_at), not a count of the whole window.
+ */
+function mayStillPay(config: WalletConfig, now: Date): { sql: string; params: unknown[] } {
+  const active = `NOT EXISTS (SELECT 1 FROM wallet_member_status s WHERE s.member_id = a.member_id AND s.status <> '${MemberStatus.ACTIVE}')`;
+  if (config.RISK_VELOCITY_MAX_PAYMENTS === 0) return { sql: active, params: [] };
+  return {
+    sql: `${active} AND COALESCE(
+            (SELECT p.created_at FROM wallet_payment p
+              WHERE p.member_id = a.member_id AND p.wallet_step IN ('${WalletStep.HELD}', '${WalletStep.CAPTURED}')
+              ORDER BY p.created_at DESC LIMIT 1 OFFSET ?), ?) < ?`,
+    params: [config.RISK_VELOCITY_MAX_PAYMENTS, new Date(0), velocityWindowStart(config, now)],
+  };
+}
+
+/**
+ * The locked path: lock the member, judge frozen/status/risk/balance under the lock, insert the
+ * payment already CAPTURED and post one PAYMENT_CAPTURE journal (the member's balance straight to
+ * SPEND_CLEARING, like a debit; no PAYMENT_HOLD in between), moving the daily counter with it.
+ */
+async function payLocked(deps: CheckoutDeps, row: PaymentRow): Promise<{ paid: PaymentRow } | { refused: AppError }> {
+  const { kit } = deps;
+  return kit.uow(async (em) => {
+    const account = await lockWallet(em, row.memberId);
+    if (!account) return { refused: notFound('Wallet') };
+    const refusal = moneyRefusal(account);
+    if (refusal) return { refused: refusal };
+    const now = new Date();
+    const history = await riskHistory(kit, em, account, now);
+    const hit = riskVerdict(row.walletAmount, history, riskRules(kit.config));
+    if (hit) {
+      await flagRisk(kit, em, row.memberId, row.orderRef, hit, null);
+      return { refused: riskRejected(hit) };
+    }
+    const split = planDebit(row.walletAmount, account, SpendOrder.PRINCIPAL_FIRST);
+    if (!split) {
+      const balance = account.principal + account.bonus;
+      return { refused: insufficientFunds('The wallet balance does not cover the amount', { field: 'amount', balance, needed: row.walletAmount }) };
+    }
+    const paid = capturedPayment(kit.config, row, split, history.today, now);
+    // First, so a racing retry with the same key fails here before anything is posted.
+    await insertPayment(em, paid);
+    await postJournal(kit, em, {
+      kind: JournalKind.PAYMENT_CAPTURE,
+      memberId: row.memberId,
+      reference: row.id,
+      postings: debitPostings(row.memberId, split),
+      before: account,
+      riskCounter: addSpend(history.today, history.spentToday, row.walletAmount),
+    });
+    return { paid };
+  });
 }
 
 async function replay(deps: CheckoutDeps, first: PaymentRow, fingerprint: string): Promise<PaymentRow> {
@@ -231,21 +361,37 @@ async function replay(deps: CheckoutDeps, first: PaymentRow, fingerprint: string
   return current;
 }
 
+const dailySpend = (account: AccountWithStatus): DailySpend => ({ day: account.riskDay, spent: account.riskDaySpent });
+const velocityWindowStart = (config: WalletConfig, now: Date) => new Date(now.getTime() - config.RISK_VELOCITY_WINDOW_MINUTES * 60_000);
+
 /**
- * What the risk rules need of the member's past, in one statement: balance spent (held or
- * captured) this business day and balance payments within the velocity window.
+ * What the risk rules need of the member's past, for a payment judged at `now` on `account` (read
+ * under its lock for an exact verdict): the business day, the balance taken in it (the account's
+ * counter; rebuilt from the payments of the day only for an account it never counted), and the
+ * balance payments within the velocity window (asked only while that rule is on).
  */
-async function riskHistory(kit: ServiceKit<WalletConfig>, em: EntityManager, memberId: string, now: Date): Promise<RiskHistory> {
-  const dayStart = businessDayStart(now, kit.config.BUSINESS_TIME_ZONE);
-  const windowStart = new Date(now.getTime() - kit.config.RISK_VELOCITY_WINDOW_MINUTES * 60_000);
-  const [row] = (await em.query(
-    `SELECT COALESCE(SUM(CASE WHEN created_at >= ? THEN wallet_amount END), 0) AS spent,
-            COUNT(CASE WHEN created_at >= ? THEN 1 END) AS recent
-       FROM wallet_payment
-      WHERE member_id = ? AND created_at >= ? AND wallet_step IN ('HELD', 'CAPTURED')`,
-    [dayStart, windowStart, memberId, dayStart < windowStart ? dayStart : windowStart],
-  )) as Array<{ spent: string; recent: string }>;
-  return { spentToday: Number(row?.spent ?? 0), recentPayments: Number(row?.recent ?? 0) };
+async function riskHistory(kit: ServiceKit<WalletConfig>, em: EntityManager, account: AccountWithStatus, now: Date): Promise<RiskHistory & { today: string }> {
+  const { config } = kit;
+  const today = businessDay(now, config.BUSINESS_TIME_ZONE);
+  let spentToday = spentOn(dailySpend(account), today);
+  if (spentToday === null) {
+    const [row] = (await em.query(
+      `SELECT COALESCE(SUM(wallet_amount), 0) AS spent FROM wallet_payment
+        WHERE member_id = ? AND created_at >= ? AND wallet_step IN ('${WalletStep.HELD}', '${WalletStep.CAPTURED}')`,
+      [account.memberId, businessDayStart(now, config.BUSINESS_TIME_ZONE)],
+    )) as Array<{ spent: string }>;
+    spentToday = Number(row?.spent ?? 0);
+  }
+  let recentPayments = 0;
+  if (config.RISK_VELOCITY_MAX_PAYMENTS > 0) {
+    const [row] = (await em.query(
+      `SELECT COUNT(*) AS recent FROM wallet_payment
+        WHERE member_id = ? AND created_at >= ? AND wallet_step IN ('${WalletStep.HELD}', '${WalletStep.CAPTURED}')`,
+      [account.memberId, velocityWindowStart(config, now)],
+    )) as Array<{ recent: string }>;
+    recentPayments = Number(row?.recent ?? 0);
+  }
+  return { today, spentToday, recentPayments };
 }
 
 function riskRules(config: WalletConfig): RiskRules {
@@ -303,7 +449,7 @@ async function precheck(deps: CheckoutDeps, memberId: string, orderRef: string, 
   // With a coupon the balance part is only known once it is locked: balance and risk are then
   // judged at the hold, under the member's lock (a refusal is a FAILED payment with the coupon released).
   if (withCoupon) return;
-  const hit = riskVerdict(plan.walletAmount, await riskHistory(kit, em, memberId, new Date()), riskRules(kit.config));
+  const hit = riskVerdict(plan.walletAmount, await riskHistory(kit, em, account, new Date()), riskRules(kit.config));
   if (hit) {
     await kit.uow((tx) => flagRisk(kit, tx, memberId, orderRef, hit, null));
     throw riskRejected(hit);
@@ -434,11 +580,13 @@ async function holdWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
     const now = new Date();
     let failure: [string, string] | null = null;
     let split = null;
+    let history: Awaited<ReturnType<typeof riskHistory>> | null = null;
     const refusal = account && moneyRefusal(account);
     if (!account) failure = ['WALLET_NOT_FOUND', 'the member has no wallet'];
     else if (refusal) failure = [String(refusal.extensions.reason), refusal.message];
     else {
-      const hit = riskVerdict(row.walletAmount, await riskHistory(kit, em, row.memberId, now), riskRules(kit.config));
+      history = await riskHistory(kit, em, account, now);
+      const hit = riskVerdict(row.walletAmount, history, riskRules(kit.config));
       if (hit) {
         await flagRisk(kit, em, row.memberId, row.orderRef, hit, row.id);
         failure = ['RISK_REJECTED', `${hit.rule}: ${hit.attempted} over ${hit.limit}`];
@@ -447,15 +595,22 @@ async function holdWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
         if (!split) failure = ['INSUFFICIENT_FUNDS', `balance ${account.principal + account.bonus} does not cover ${row.walletAmount}`];
       }
     }
-    if (failure || !split || !account) {
+    if (failure || !split || !account || !history) {
       const [reason, detail] = failure ?? ['INSUFFICIENT_FUNDS', ''];
       await repo(em).update({ id: row.id }, { status: PaymentStatus.RELEASING, failureReason: reason, failureDetail: detail, updatedAt: now, leaseUntil: leaseFrom(deps, now) });
       return SagaStep.RELEASE_STARTED;
     }
-    await postJournal(kit, em, { kind: JournalKind.PAYMENT_HOLD, memberId: row.memberId, reference: row.id, postings: paymentHoldPostings(row.memberId, split), before: account });
+    await postJournal(kit, em, {
+      kind: JournalKind.PAYMENT_HOLD,
+      memberId: row.memberId,
+      reference: row.id,
+      postings: paymentHoldPostings(row.memberId, split),
+      before: account,
+      riskCounter: addSpend(history.today, history.spentToday, row.walletAmount),
+    });
     await repo(em).update(
       { id: row.id },
-      { walletStep: WalletStep.HELD, fromPrincipal: split.principal, fromBonus: split.bonus, updatedAt: now, leaseUntil: leaseFrom(deps, now) },
+      { walletStep: WalletStep.HELD, fromPrincipal: split.principal, fromBonus: split.bonus, riskDay: history.today, updatedAt: now, leaseUntil: leaseFrom(deps, now) },
     );
     return SagaStep.WALLET_HELD;
   });
@@ -530,12 +685,14 @@ async function releaseWallet(deps: CheckoutDeps, p: PaymentRow): Promise<Next> {
     if (row.status !== PaymentStatus.RELEASING || row.walletStep !== WalletStep.HELD) return false;
     if (!account) throw new Error(`payment ${row.id} holds balance of a wallet that does not exist`);
     // Back to the sub-balances it came from; allowed on a frozen wallet (money returning is never blocked).
+    // No longer taken: out of the daily total it counted in (a hold from before the counter counted in none).
     await postJournal(kit, em, {
       kind: JournalKind.PAYMENT_RELEASE,
       memberId: row.memberId,
       reference: row.id,
       postings: paymentReleasePostings(row.memberId, { principal: row.fromPrincipal, bonus: row.fromBonus }),
       before: account,
+      ...(row.riskDay ? { riskCounter: removeSpend(dailySpend(account), row.riskDay, row.fromPrincipal + row.fromBonus) } : {}),
     });
     const now = new Date();
     await repo(em).update({ id: row.id }, { walletStep: WalletStep.RELEASED, updatedAt: now, leaseUntil: leaseFrom(deps, now) });

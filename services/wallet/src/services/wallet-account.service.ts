@@ -2,6 +2,7 @@ import { In, type EntityManager } from 'typeorm';
 import {
   AppError,
   audit,
+  businessDay,
   idempotent,
   badField,
   bigintColumn,
@@ -37,6 +38,9 @@ export async function openWallet(kit: ServiceKit<WalletConfig>, em: EntityManage
       bonus: 0,
       status: WalletStatus.ACTIVE,
       currency: kit.config.WALLET_CURRENCY,
+      // Nothing spent yet: the daily counter starts known (no history to rebuild).
+      riskDay: businessDay(now, kit.config.BUSINESS_TIME_ZONE),
+      riskDaySpent: 0,
       createdAt: now,
       updatedAt: now,
     });

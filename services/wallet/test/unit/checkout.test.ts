@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { businessDayStart, needsOtp, planCheckout, riskVerdict, shouldFreeze, splitPaymentRefund } from '../../src/domain/checkout';
+import { addSpend, businessDayStart, needsOtp, planCheckout, removeSpend, riskVerdict, shouldFreeze, spentOn, splitPaymentRefund, type DailySpend } from '../../src/domain/checkout';
 import {
   MemberAccount,
   SystemAccount,
@@ -88,6 +88,54 @@ describe('step-up and risk', () => {
     expect(businessDayStart(new Date('2025-03-09T17:30:00.123Z'), 'Asia/Shanghai').toISOString()).toBe('2025-03-09T16:00:00.000Z');
     expect(businessDayStart(new Date('2025-03-09T15:59:59Z'), 'Asia/Shanghai').toISOString()).toBe('2025-03-08T16:00:00.000Z');
     expect(businessDayStart(new Date('2025-03-09T23:00:00Z'), 'UTC').toISOString()).toBe('2025-03-09T00:00:00.000Z');
+  });
+});
+
+describe('the daily counter', () => {
+  it('counts the day it is for, starts a new day from zero, and knows nothing when it never counted', () => {
+    expect(spentOn({ day: '2026-11-22', spent: 500 }, '2026-11-22')).toBe(500);
+    expect(spentOn({ day: '2026-11-21', spent: 500 }, '2026-11-22')).toBe(0);
+    expect(spentOn({ day: null, spent: 0 }, '2026-11-22')).toBeNull();
+    expect(addSpend('2026-11-22', 0, 300)).toEqual({ day: '2026-11-22', spent: 300 });
+    expect(removeSpend({ day: '2026-11-22', spent: 800 }, '2026-11-22', 300)).toEqual({ day: '2026-11-22', spent: 500 });
+    // A release of a hold from an earlier day, or onto a counter that never counted, moves nothing.
+    expect(removeSpend({ day: '2026-11-23', spent: 800 }, '2026-11-22', 300)).toEqual({ day: '2026-11-23', spent: 800 });
+    expect(removeSpend({ day: null, spent: 0 }, '2026-11-22', 300)).toEqual({ day: null, spent: 0 });
+  });
+
+  it('always equals what the payments still taken on its day add up to, whatever the takes, releases and day changes', () => {
+    const days = ['2026-11-21', '2026-11-22', '2026-11-23'];
+    // A take happens on the current day (days only move forward); a release names a take made earlier.
+    const step = fc.oneof(
+      fc.record({ kind: fc.constant('take' as const), amount: fc.integer({ min: 1, max: 100_000 }), nextDay: fc.boolean() }),
+      fc.record({ kind: fc.constant('release' as const), which: fc.nat() }),
+    );
+    fc.assert(
+      fc.property(fc.array(step, { maxLength: 40 }), (steps) => {
+        let counter: DailySpend = { day: null, spent: 0 };
+        let day = 0;
+        const taken: Array<{ day: string; amount: number; released: boolean }> = [];
+        for (const s of steps) {
+          if (s.kind === 'take') {
+            if (s.nextDay && day < days.length - 1) day++;
+            const today = days[day]!;
+            // Never counted: rebuilt from the payments of the day, as riskHistory does.
+            const before = spentOn(counter, today) ?? taken.filter((t) => t.day === today && !t.released).reduce((a, t) => a + t.amount, 0);
+            counter = addSpend(today, before, s.amount);
+            taken.push({ day: today, amount: s.amount, released: false });
+          } else {
+            const open = taken.filter((t) => !t.released);
+            const t = open[s.which % Math.max(1, open.length)];
+            if (!t) continue;
+            t.released = true;
+            counter = removeSpend(counter, t.day, t.amount);
+          }
+          if (counter.day !== null) {
+            expect(counter.spent).toBe(taken.filter((t) => t.day === counter.day && !t.released).reduce((a, t) => a + t.amount, 0));
+          }
+        }
+      }),
+    );
   });
 });
 
