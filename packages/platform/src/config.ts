@@ -59,6 +59,8 @@ export function serviceConfigSchema<T extends z.ZodRawShape>(defaults: { port: n
       DB_POOL_SIZE: z.coerce.number().int().min(1).max(500).default(10),
       /** Events each consumer applies at once (in per-subject lanes); each needs a pooled connection while it runs. */
       CONSUMER_CONCURRENCY: z.coerce.number().int().min(1).max(256).default(8),
+      /** Queued events of one lane applied in one transaction (1 = each alone). */
+      CONSUMER_BATCH: z.coerce.number().int().min(1).max(256).default(16),
       ...extra,
     }),
   );

@@ -23,7 +23,7 @@ import { DateTimeScalar, FenScalar } from './graphql/scalars';
 import { createLogger, createMetrics, type Logger, type Metrics } from './telemetry';
 
 /** The settings createService needs from a service's config. */
-export type ServiceConfig = BaseConfig & { PORT: number; DB_NAME: string; DB_POOL_SIZE?: number; CONSUMER_CONCURRENCY?: number };
+export type ServiceConfig = BaseConfig & { PORT: number; DB_NAME: string; DB_POOL_SIZE?: number; CONSUMER_CONCURRENCY?: number; CONSUMER_BATCH?: number };
 
 /** What resolvers receive as GraphQL context. */
 export type ServiceContext<L = object> = RequestContext & { loaders: L };
@@ -215,7 +215,7 @@ export function createService<C extends ServiceConfig, L = object>(module: Servi
       await module.onStart?.(kit);
       relay = new OutboxRelay(ds, bus, log, metrics);
       relay.start();
-      runners = (module.consumers?.(kit) ?? []).map((def) => new ConsumerRunner({ concurrency: config.CONSUMER_CONCURRENCY, ...def }, bus!, ds, log, metrics, () => relay?.notify()));
+      runners = (module.consumers?.(kit) ?? []).map((def) => new ConsumerRunner({ concurrency: config.CONSUMER_CONCURRENCY, batchSize: config.CONSUMER_BATCH, ...def }, bus!, ds, log, metrics, () => relay?.notify()));
       for (const runner of runners) await runner.start();
 
       const schema = buildSubgraphSchema({

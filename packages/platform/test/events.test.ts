@@ -211,6 +211,47 @@ describe('relay and consumer', () => {
     }
   });
 
+  it('applies a lane\'s queued events in one transaction, and a poison event only sends its batch-mates one by one', async () => {
+    await ds.query('CREATE TABLE IF NOT EXISTS applied_batch (n INT PRIMARY KEY, trx VARCHAR(40))');
+    const consumer = new ConsumerRunner(
+      {
+        name: 'kit-batch',
+        stream,
+        concurrency: 1,
+        batchSize: 8,
+        maxAttempts: 2,
+        backoffMs: [50],
+        handlers: {
+          'kit.batch': async ({ em }, event) => {
+            const { n, poison } = event.data as { n: number; poison?: boolean };
+            if (poison) throw new Error('poison');
+            await em.query(
+              'INSERT INTO applied_batch (n, trx) SELECT ?, trx_id FROM information_schema.innodb_trx WHERE trx_mysql_thread_id = CONNECTION_ID()',
+              [n],
+            );
+          },
+        },
+      },
+      bus,
+      ds,
+      log,
+    );
+    // Queued before the consumer starts, so its lane finds them waiting.
+    const events = Array.from({ length: 20 }, (_, n) => createEnvelope({ type: 'kit.batch', source: 'kit', subject: 'one-member', data: { n, poison: n === 5 } }));
+    for (const e of events) await bus.js.publish(bus.subject('kit.batch'), encodeEnvelope(e), { msgID: e.id });
+    await consumer.start();
+    try {
+      await eventually(async () => expect((await listDeadLetters(bus)).filter((d) => d.consumer === 'kit-batch')).toHaveLength(1));
+      const rows: Array<{ n: number; trx: string }> = await ds.query('SELECT n, trx FROM applied_batch ORDER BY n');
+      expect(rows.map((r) => r.n)).toEqual(Array.from({ length: 20 }, (_, n) => n).filter((n) => n !== 5));
+      expect(new Set(rows.map((r) => r.trx)).size).toBeLessThan(rows.length);
+      const inbox = await ds.query("SELECT COUNT(*) AS c FROM inbox WHERE consumer = 'kit-batch'");
+      expect(Number(inbox[0].c)).toBe(19);
+    } finally {
+      await consumer.stop();
+    }
+  });
+
   it('keeps relaying across a NATS restart: what was written while NATS was down goes out once it is back', async () => {
     const nats = await startNatsServer();
     const ownBus = await Bus.connect({ url: nats.url, prefix, name: 'kit-restart', log });

@@ -1,7 +1,7 @@
 import type { DataSource, EntityManager } from 'typeorm';
 import { AckPolicy, DeliverPolicy, JetStreamApiError, type ConsumerMessages, type JsMsg } from '@nats-io/jetstream';
 import { headers as natsHeaders } from '@nats-io/transport-node';
-import { SpanKind, context } from '@opentelemetry/api';
+import { SpanKind } from '@opentelemetry/api';
 import type { Bus } from './bus';
 import { decodeEnvelope, type EventEnvelope } from './envelope';
 import { DLQ_STREAM, type StreamDefinition } from './streams';
@@ -31,6 +31,17 @@ export interface ConsumerDefinition {
    * to the same lane, so they are applied in stream order; different subjects run in parallel.
    */
   concurrency?: number;
+  /**
+   * Queued events of one lane applied in one transaction (default 1: each alone). A batch that fails
+   * rolls back whole and its events are applied again one by one, so a poison event only costs its
+   * batch-mates a retry; exactly-once still rests on the inbox row written with each effect.
+   */
+  batchSize?: number;
+}
+
+interface Delivery {
+  m: JsMsg;
+  event: EventEnvelope | Error;
 }
 
 /** The lane of a subject: a stable hash, so one aggregate's events are never applied out of order. */
@@ -65,6 +76,7 @@ export class ConsumerRunner {
   private readonly maxAttempts: number;
   private readonly backoffMs: number[];
   private readonly concurrency: number;
+  private readonly batchSize: number;
 
   constructor(
     private readonly def: ConsumerDefinition,
@@ -78,6 +90,7 @@ export class ConsumerRunner {
     this.maxAttempts = def.maxAttempts ?? 5;
     this.backoffMs = def.backoffMs ?? DEFAULT_BACKOFF_MS;
     this.concurrency = Math.max(1, def.concurrency ?? 8);
+    this.batchSize = Math.max(1, def.batchSize ?? 1);
   }
 
   get durable(): string {
@@ -125,13 +138,30 @@ export class ConsumerRunner {
 
   /**
    * Feeds messages into per-subject lanes. At most `concurrency` x 4 messages are in flight, so a
-   * slow lane holds back the pull instead of buffering without bound.
+   * slow lane holds back the pull instead of buffering without bound. A lane drains its queue in
+   * batches of up to `batchSize`, in stream order.
    */
   private async dispatch(messages: AsyncIterable<JsMsg>): Promise<void> {
-    const lanes: Array<Promise<void>> = Array.from({ length: this.concurrency }, () => Promise.resolve());
+    const queues: Delivery[][] = Array.from({ length: this.concurrency }, () => []);
+    const draining: Array<Promise<void> | undefined> = Array.from({ length: this.concurrency });
     const limit = this.concurrency * 4;
     let inflight = 0;
     let wake: (() => void) | undefined;
+    const drain = async (queue: Delivery[]) => {
+      while (queue.length) {
+        const batch = queue.splice(0, this.batchSize);
+        try {
+          await this.apply(batch);
+        } catch (err) {
+          this.log.error({ err, consumer: this.durable }, 'event handling failed unexpectedly');
+        } finally {
+          inflight -= batch.length;
+          const w = wake;
+          wake = undefined;
+          w?.();
+        }
+      }
+    };
     try {
       for await (const m of messages) {
         while (inflight >= limit) await new Promise<void>((r) => (wake = r));
@@ -143,18 +173,62 @@ export class ConsumerRunner {
         }
         const lane = event instanceof Error ? 0 : laneOf(event.subject, this.concurrency);
         inflight++;
-        lanes[lane] = lanes[lane]!.then(() => this.handle(m, event))
-          .catch((err: unknown) => this.log.error({ err, consumer: this.durable }, 'event handling failed unexpectedly'))
-          .finally(() => {
-            inflight--;
-            const w = wake;
-            wake = undefined;
-            w?.();
-          });
+        queues[lane]!.push({ m, event });
+        draining[lane] ??= drain(queues[lane]!).finally(() => (draining[lane] = undefined));
       }
     } finally {
-      await Promise.all(lanes);
+      await Promise.all(draining);
     }
+  }
+
+  /** Applies a lane's batch: together in one unit of work when more than one has a handler, else one by one. */
+  private async apply(batch: Delivery[]): Promise<void> {
+    const together: Array<{ m: JsMsg; event: EventEnvelope; handler: EventHandler }> = [];
+    for (const { m, event } of batch) {
+      const handler = event instanceof Error ? undefined : this.def.handlers[event.type];
+      if (event instanceof Error || !handler || batch.length === 1) await this.handle(m, event);
+      else together.push({ m, event, handler });
+    }
+    if (together.length === 1) return this.handle(together[0]!.m, together[0]!.event);
+    if (!together.length) return;
+    let applied: boolean[];
+    try {
+      applied = await unitOfWork(this.ds, async (em) => {
+        const out: boolean[] = [];
+        for (const { m, event, handler } of together) out.push(await this.applyOne(em, m, event, handler));
+        return out;
+      });
+    } catch (err) {
+      // Nothing of the batch committed: each event gets its own unit of work, retries and DLQ.
+      this.log.debug({ err: (err as Error).message, consumer: this.durable, events: together.length }, 'batch failed; applying its events one by one');
+      for (const { m, event } of together) await this.handle(m, event);
+      return;
+    }
+    together.forEach(({ m, event }, i) => {
+      m.ack();
+      this.metrics?.eventsConsumed.inc({ consumer: this.def.name, type: event.type, outcome: applied[i] ? 'applied' : 'duplicate' });
+    });
+    if (applied.some(Boolean)) this.afterCommit?.();
+  }
+
+  /** Inbox row then the handler's effect, in `em`'s transaction, under the event's own span; false when applied before. */
+  private async applyOne(em: EntityManager, m: JsMsg, event: EventEnvelope, handler: EventHandler): Promise<boolean> {
+    try {
+      // Not INSERT IGNORE: that would also turn a too-long id into a silent truncation.
+      await em.query('INSERT INTO inbox (consumer, event_id, processed_at) VALUES (?, ?, NOW(3))', [this.def.name, event.id]);
+    } catch (err) {
+      if (isDuplicateKey(err)) return false; // applied before: acknowledge without effect
+      throw err;
+    }
+    const parent = contextFromTraceparent(m.headers?.get('traceparent') || event.traceparent);
+    await tracer.startActiveSpan(`consume ${event.type}`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
+      try {
+        await handler({ em, log: this.log }, event);
+      } finally {
+        span.end();
+      }
+    });
+    return true;
   }
 
   private async handle(m: JsMsg, decoded: EventEnvelope | Error): Promise<void> {
@@ -169,45 +243,30 @@ export class ConsumerRunner {
       m.ack();
       return;
     }
-    const parent = contextFromTraceparent(m.headers?.get('traceparent') || event.traceparent);
-    await tracer.startActiveSpan(`consume ${event.type}`, { kind: SpanKind.CONSUMER }, parent, async (span) => {
-      try {
-        const applied = await unitOfWork(this.ds, async (em) => {
-          try {
-            // Not INSERT IGNORE: that would also turn a too-long id into a silent truncation.
-            await em.query('INSERT INTO inbox (consumer, event_id, processed_at) VALUES (?, ?, NOW(3))', [this.def.name, event.id]);
-          } catch (err) {
-            if (isDuplicateKey(err)) return false; // applied before: acknowledge without effect
-            throw err;
-          }
-          await context.with(context.active(), () => handler({ em, log: this.log }, event));
-          return true;
-        });
-        m.ack();
-        if (applied) this.afterCommit?.();
-        this.metrics?.eventsConsumed.inc({ consumer: this.def.name, type: event.type, outcome: applied ? 'applied' : 'duplicate' });
-      } catch (err) {
-        const attempt = m.info.deliveryCount;
-        const reason = (err as Error).message ?? String(err);
-        this.metrics?.eventsConsumed.inc({ consumer: this.def.name, type: event.type, outcome: 'failed' });
-        if (attempt >= this.maxAttempts) {
-          try {
-            await this.deadLetter(m, event.type, reason);
-            this.log.error({ err, eventId: event.id, type: event.type, attempt }, 'event dead-lettered');
-            m.term(reason.slice(0, 200));
-          } catch (dlqErr) {
-            // Never drop a message we could not park: let it come back later.
-            this.log.error({ err: (dlqErr as Error).message, eventId: event.id }, 'dead-letter publish failed');
-            m.nak(backoffFor(attempt, this.backoffMs));
-          }
-        } else {
-          this.log.warn({ err: reason, eventId: event.id, type: event.type, attempt }, 'event handler failed; will retry');
+    try {
+      const applied = await unitOfWork(this.ds, (em) => this.applyOne(em, m, event, handler));
+      m.ack();
+      if (applied) this.afterCommit?.();
+      this.metrics?.eventsConsumed.inc({ consumer: this.def.name, type: event.type, outcome: applied ? 'applied' : 'duplicate' });
+    } catch (err) {
+      const attempt = m.info.deliveryCount;
+      const reason = (err as Error).message ?? String(err);
+      this.metrics?.eventsConsumed.inc({ consumer: this.def.name, type: event.type, outcome: 'failed' });
+      if (attempt >= this.maxAttempts) {
+        try {
+          await this.deadLetter(m, event.type, reason);
+          this.log.error({ err, eventId: event.id, type: event.type, attempt }, 'event dead-lettered');
+          m.term(reason.slice(0, 200));
+        } catch (dlqErr) {
+          // Never drop a message we could not park: let it come back later.
+          this.log.error({ err: (dlqErr as Error).message, eventId: event.id }, 'dead-letter publish failed');
           m.nak(backoffFor(attempt, this.backoffMs));
         }
-      } finally {
-        span.end();
+      } else {
+        this.log.warn({ err: reason, eventId: event.id, type: event.type, attempt }, 'event handler failed; will retry');
+        m.nak(backoffFor(attempt, this.backoffMs));
       }
-    });
+    }
   }
 
   private async deadLetter(m: JsMsg, type: string, reason: string): Promise<void> {
