@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { loadConfig, serviceConfigSchema } from '@membergraph/platform';
 import type { ExpiryPolicy } from './domain/expiry';
-import { isValidTimeZone } from './domain/time';
+import { isValidTimeZone } from '@membergraph/platform';
 import { parseDailyCaps } from './domain/behaviour';
 import { parseTimeOfDay } from './domain/schedule';
 

@@ -2,7 +2,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import { STREAMS, Role, newId } from '@membergraph/platform';
 import { gql, memberEvents, serviceUnderTest, tokenFor } from '@membergraph/testkit';
 import { createApp } from '../src/app';
-import { localDate } from '../src/domain/time';
+import { localDate } from '@membergraph/platform';
 
 // No welcome bonus: every entry is an order's. No daily caps on orders (the default).
 const svc = serviceUnderTest('points', createApp, {

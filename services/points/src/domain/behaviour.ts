@@ -1,4 +1,4 @@
-import { isoDate, localDate } from './time';
+import { addDays } from '@membergraph/platform';
 
 /** Earning rules that daily caps apply to. */
 export const CappedRule = {
@@ -13,16 +13,9 @@ export type CappedRule = (typeof CappedRule)[keyof typeof CappedRule];
 /** Per-member daily caps: per rule, and `TOTAL` over every capped rule; a missing cap is no cap. */
 export type DailyCaps = Partial<Record<CappedRule | 'TOTAL', number>>;
 
-/** The tenant business day of instant `at`, `YYYY-MM-DD`. */
-export function businessDay(at: Date, timeZone: string): string {
-  return isoDate(localDate(at, timeZone));
-}
-
 /** The calendar day before `day` (`YYYY-MM-DD`). */
 export function previousDay(day: string): string {
-  const [y, m, d] = day.split('-').map(Number) as [number, number, number];
-  const prev = new Date(Date.UTC(y, m - 1, d - 1));
-  return isoDate({ year: prev.getUTCFullYear(), month: prev.getUTCMonth() + 1, day: prev.getUTCDate() });
+  return addDays(day, -1);
 }
 
 /** The streak of a check-in on `today`: one more than yesterday's, or 1 after a missed day (or the first ever). */

@@ -1,4 +1,4 @@
-import { isIsoDate, isoDate, localDate, type LocalDate } from './time';
+import { dayOf, isIsoDate, localDate, type LocalDate } from '@membergraph/platform';
 
 /** The base rate that turns a paid order into points (see computeEarn for multipliers and promotions). */
 export interface OrderEarnRules {
@@ -119,7 +119,7 @@ export interface EarnLine {
 
 /** True when `promotion` applies on local date `day`. */
 export function promotionApplies(promotion: EarnPromotion, day: LocalDate): boolean {
-  const date = isoDate(day);
+  const date = dayOf(day.year, day.month, day.day);
   if (promotion.startsOn && date < promotion.startsOn) return false;
   if (promotion.endsOn && date > promotion.endsOn) return false;
   if (promotion.weekdays?.length && !promotion.weekdays.includes(day.weekday)) return false;

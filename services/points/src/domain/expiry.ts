@@ -1,4 +1,4 @@
-import { daysInMonth, localDate, startOfLocalDay } from './time';
+import { daysInMonth, localDate, startOfLocalDay } from '@membergraph/platform';
 
 /**
  * When a lot of earned points expires: a rolling number of months after the earning, or at the

@@ -1,9 +1,9 @@
 import type { EntityManager } from 'typeorm';
-import { isDuplicateKey, type ServiceKit } from '@membergraph/platform';
+import { businessDay, isDuplicateKey, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import { PointsAwardEntity, type PointsAwardRow } from '../entities/points-award.entity';
 import { PointsPendingEntity } from '../entities/points-pending.entity';
-import { applyDailyCaps, businessDay, cappedNote, type CappedRule } from '../domain/behaviour';
+import { applyDailyCaps, cappedNote, type CappedRule } from '../domain/behaviour';
 import type { AccountTotals, EarnReason } from '../domain/ledger';
 import type { VelocityFacts } from '../domain/fraud';
 import { earnPoints, lockAccount } from './points-ledger.service';

@@ -1,13 +1,13 @@
 import { isIP } from 'node:net';
 import type { EntityManager } from 'typeorm';
-import { badField, conflict, forbidden, notFound, type ServiceKit } from '@membergraph/platform';
+import { badField, businessDay, conflict, forbidden, notFound, type ServiceKit } from '@membergraph/platform';
 import type { PointsConfig } from '../config';
 import { MemberTierEntity } from '../entities/member-tier.entity';
 import { PointsAccountEntity } from '../entities/points-account.entity';
 import { PointsAwardEntity, type PointsAwardRow } from '../entities/points-award.entity';
 import { PointsReviewEntity } from '../entities/points-review.entity';
 import { PointsCheckInEntity, type PointsCheckInRow } from '../entities/points-check-in.entity';
-import { CappedRule, businessDay, checkInPoints, nextStreak } from '../domain/behaviour';
+import { CappedRule, checkInPoints, nextStreak } from '../domain/behaviour';
 import { EarnReason, idempotencyKeys } from '../domain/ledger';
 import { mayEarn } from '../domain/member-status';
 import { awardCapped } from './points-award.service';

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
-import { applyDailyCaps, businessDay, checkInPoints, nextStreak, parseDailyCaps, previousDay } from '../../src/domain/behaviour';
+import { businessDay } from '@membergraph/platform';
+import { applyDailyCaps, checkInPoints, nextStreak, parseDailyCaps, previousDay } from '../../src/domain/behaviour';
 
 const LADDER = [5, 5, 5, 5, 5, 5, 20];
 

@@ -12,7 +12,7 @@ import {
   type EarnPromotion,
   type EarnRules,
 } from '../../src/domain/earn';
-import { localDate } from '../../src/domain/time';
+import { localDate } from '@membergraph/platform';
 
 const TZ = 'Asia/Shanghai';
 const rules = (promotions: EarnPromotion[] = []): EarnRules => ({ ...defaultEarnRules(1), promotions });

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import fc from 'fast-check';
 import { expiryFor, lotExpiry } from '../../src/domain/expiry';
-import { localDate, startOfLocalDay } from '../../src/domain/time';
+import { localDate, startOfLocalDay } from '@membergraph/platform';
 
 const rolling = { kind: 'ROLLING_MONTHS', months: 12 } as const;
 const endOfNextYear = { kind: 'END_OF_NEXT_YEAR', timeZone: 'Asia/Shanghai' } as const;
