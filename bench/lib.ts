@@ -306,3 +306,17 @@ export interface CpuProfile {
   samples: number[];
   timeDeltas: number[];
 }
+
+/** The env of a service app a bench starts in its own process: its own NATS prefix, quiet logs, any free port. */
+export function benchAppEnv(opts: { mysqlUrl: string; natsUrl: string; prefix: string; secret: string }): Record<string, string> {
+  return {
+    NODE_ENV: 'development',
+    LOG_LEVEL: env('LOG_LEVEL') ?? 'warn',
+    HOST: '127.0.0.1',
+    PORT: '0',
+    MYSQL_URL: opts.mysqlUrl,
+    NATS_URL: opts.natsUrl,
+    NATS_PREFIX: opts.prefix,
+    JWT_SECRET: opts.secret,
+  };
+}

@@ -23,7 +23,7 @@ import autocannon from 'autocannon';
 import mysql from 'mysql2/promise';
 import { Bus, Role, createLogger, dropDatabase, signToken } from '@membergraph/platform';
 import { createApp } from '../services/member/src/app';
-import { env, graphql, loadAverage, pidOf, positiveInt, printCpuProfile, processCpuSeconds, run, startCpuProfile, timeStatements } from './lib';
+import { benchAppEnv, env, graphql, loadAverage, pidOf, positiveInt, printCpuProfile, processCpuSeconds, run, startCpuProfile, timeStatements } from './lib';
 
 const REGISTER = 'mutation($input: RegisterMemberInput!) { registerMember(input: $input) { id } }';
 const IMPORT = 'mutation($input: ImportMembersInput!) { importMembers(input: $input) { created merged rejected } }';
@@ -112,18 +112,7 @@ async function main(): Promise<void> {
   const database = env('MEMBER_DB') ?? `bench_member_${id}`;
   const prefix = `bmc${id}.`;
 
-  const app = createApp({
-    NODE_ENV: 'development',
-    LOG_LEVEL: env('LOG_LEVEL') ?? 'warn',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    MYSQL_URL: mysqlUrl,
-    NATS_URL: natsUrl,
-    NATS_PREFIX: prefix,
-    DB_NAME: database,
-    JWT_SECRET: SECRET,
-    JOB_CHECK_INTERVAL_MS: '0',
-  });
+  const app = createApp({ ...benchAppEnv({ mysqlUrl, natsUrl, prefix, secret: SECRET }), DB_NAME: database, JOB_CHECK_INTERVAL_MS: '0' });
   const pool = mysql.createPool({ uri: `${mysqlUrl}/${database}`, connectionLimit: 2 });
   const natsPid = pidOf('nats-server');
   try {

@@ -30,7 +30,7 @@ import { expiryFor } from '../services/points/src/domain/expiry';
 import { auditPoints } from '../services/points/src/services/points-audit.service';
 import { createGateway } from '../gateway/src/app';
 import { gatewayConfigSchema, REPO_ROOT } from '../gateway/src/config';
-import { env, graphql, positiveInt, run } from './lib';
+import { benchAppEnv, env, graphql, positiveInt, run } from './lib';
 
 const SECRET = 'points-read-bench-secret-0123456789abcdef012345';
 const ADMIN_PASSWORD = 'points-read-bench-admin';
@@ -75,16 +75,7 @@ run(async () => {
   const id = randomBytes(4).toString('hex');
   const prefix = `bpr${id}.`;
   const databases = { points: `bench_pread_${id}_points`, member: `bench_pread_${id}_member` };
-  const common = {
-    NODE_ENV: 'development',
-    LOG_LEVEL: env('LOG_LEVEL') ?? 'warn',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    MYSQL_URL: mysqlUrl,
-    NATS_URL: natsUrl,
-    NATS_PREFIX: prefix,
-    JWT_SECRET: SECRET,
-  };
+  const common = benchAppEnv({ mysqlUrl, natsUrl, prefix, secret: SECRET });
   // No welcome bonus and no background jobs: the ledger is exactly what the bench seeds.
   const points = createPoints({
     ...common,

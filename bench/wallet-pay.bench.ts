@@ -43,7 +43,7 @@ import { createApp } from '../services/wallet/src/app';
 import { openWallet } from '../services/wallet/src/services/wallet-account.service';
 import { topUp } from '../services/wallet/src/services/top-up.service';
 import { auditLedger } from '../services/wallet/src/services/ledger-audit.service';
-import { env, positiveInt, run } from './lib';
+import { benchAppEnv, env, positiveInt, run } from './lib';
 
 const PAY = 'mutation($input: PayInput!) { pay(input: $input) { status } }';
 const SECRET = 'wallet-bench-secret-0123456789abcdef0123456789';
@@ -313,15 +313,8 @@ run(async () => {
   const prefix = `bwp${id}.`;
 
   const app = createApp({
-    NODE_ENV: 'development',
-    LOG_LEVEL: env('LOG_LEVEL') ?? 'warn',
-    HOST: '127.0.0.1',
-    PORT: '0',
-    MYSQL_URL: mysqlUrl,
-    NATS_URL: natsUrl,
-    NATS_PREFIX: prefix,
+    ...benchAppEnv({ mysqlUrl, natsUrl, prefix, secret: SECRET }),
     DB_NAME: database,
-    JWT_SECRET: SECRET,
     // Throughput, not risk: no caps or velocity in the way of thousands of payments on one account.
     RISK_SINGLE_PAYMENT_CAP: '1000000000',
     RISK_DAILY_CAP: '1000000000000',
