@@ -147,7 +147,8 @@ export class ConsumerRunner {
     const limit = this.concurrency * 4;
     let inflight = 0;
     let wake: (() => void) | undefined;
-    const drain = async (queue: Delivery[]) => {
+    const drain = async (lane: number) => {
+      const queue = queues[lane]!;
       while (queue.length) {
         const batch = queue.splice(0, this.batchSize);
         try {
@@ -161,6 +162,8 @@ export class ConsumerRunner {
           w?.();
         }
       }
+      // In the same synchronous step as the empty check: a message queued after it starts a new drain.
+      draining[lane] = undefined;
     };
     try {
       for await (const m of messages) {
@@ -174,7 +177,7 @@ export class ConsumerRunner {
         const lane = event instanceof Error ? 0 : laneOf(event.subject, this.concurrency);
         inflight++;
         queues[lane]!.push({ m, event });
-        draining[lane] ??= drain(queues[lane]!).finally(() => (draining[lane] = undefined));
+        draining[lane] ??= drain(lane);
       }
     } finally {
       await Promise.all(draining);
