@@ -43,7 +43,7 @@ import { TierEntity } from '../services/member/src/entities/tier.entity';
 import { DEFAULT_TIER_LADDER, entryTier, type TierLevel } from '../services/member/src/domain/tiers';
 import { PiiVault } from '../services/member/src/services/pii.service';
 import { newMemberRow } from '../services/member/src/services/member-registry.service';
-import { insertMany } from '../services/member/src/services/sql';
+import { insertMany } from '@membergraph/platform';
 import {
   env,
   graphql,

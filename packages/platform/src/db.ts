@@ -150,3 +150,19 @@ export async function lockOrCreate<T extends ObjectLiteral>(em: EntityManager, e
     .setLock('pessimistic_write')
     .getOneOrFail();
 }
+
+/**
+ * One multi-row INSERT of whole entity rows, columns from the entity metadata. TypeORM's insert
+ * builder is quadratic in the parameters (measured: about 0.5 s of CPU for a 1,000-row batch).
+ */
+export async function insertMany<T extends ObjectLiteral>(em: EntityManager, entity: EntitySchema<T>, rows: readonly T[]): Promise<void> {
+  if (!rows.length) return;
+  const meta = em.getRepository(entity).metadata;
+  const columns = meta.columns.filter((c) => !c.isGenerated);
+  const tuple = `(${columns.map(() => '?').join(', ')})`;
+  const params = rows.flatMap((row) => columns.map((c) => c.getEntityValue(row) ?? null));
+  await em.query(
+    `INSERT INTO \`${meta.tableName}\` (${columns.map((c) => `\`${c.databaseName}\``).join(', ')}) VALUES ${rows.map(() => tuple).join(', ')}`,
+    params,
+  );
+}

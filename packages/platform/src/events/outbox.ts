@@ -2,6 +2,7 @@ import type { EntityManager } from 'typeorm';
 import { createEnvelope, type EventEnvelope, type NewEvent } from './envelope';
 import { OutboxEntity, type OutboxRow } from './tables';
 import { currentTraceparent } from '../telemetry';
+import { insertMany } from '../db';
 
 const outboxRow = (envelope: EventEnvelope): Omit<OutboxRow, 'seq'> => ({
   id: envelope.id,
@@ -22,11 +23,11 @@ export async function enqueueEvent<T>(em: EntityManager, event: NewEvent<T>): Pr
   return envelope!;
 }
 
-/** Writes several events to the outbox in one multi-row INSERT inside the caller's transaction. */
+/** Writes several events to the outbox in one multi-row INSERT (built by hand: linear in the rows) inside the caller's transaction. */
 export async function enqueueEvents<T>(em: EntityManager, events: Array<NewEvent<T>>): Promise<Array<EventEnvelope<T>>> {
   if (!events.length) return [];
   const traceparent = currentTraceparent();
   const envelopes = events.map((event) => createEnvelope({ ...event, traceparent: event.traceparent ?? traceparent }));
-  await em.getRepository(OutboxEntity).insert(envelopes.map(outboxRow));
+  await insertMany(em, OutboxEntity, envelopes.map(outboxRow) as OutboxRow[]);
   return envelopes;
 }

@@ -1,5 +1,5 @@
 import type { EntityManager } from 'typeorm';
-import { AuditEntryEntity, newId, type AuditEntryRow, type NewEvent } from '@membergraph/platform';
+import { AuditEntryEntity, enqueueEvents, insertMany, newId, type AuditEntryRow, type NewEvent } from '@membergraph/platform';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { isProfileComplete } from '../domain/profile';
 import {
@@ -13,7 +13,6 @@ import {
   type ImportRowInput,
 } from '../domain/import';
 import { newMemberEvents, newMemberRow, profileCompletedEvent, type RegistryDeps } from './member-registry.service';
-import { enqueueAll, insertMany } from './sql';
 
 /** Rows one importMembers call takes at most. */
 export const MAX_IMPORT_ROWS = 1000;
@@ -200,5 +199,5 @@ async function write(deps: RegistryDeps, em: EntityManager, actor: string, targe
     if (t.changed.size) audits.push({ id: newId(), actor, action: 'member.import', target: m.id, detail: JSON.stringify({ merged: true, fields: IMPORT_FIELDS.filter((f) => t.changed.has(f)) }), at: now });
   }
   await insertMany(em, AuditEntryEntity, audits);
-  await enqueueAll(em, events);
+  await enqueueEvents(em, events);
 }

@@ -1,6 +1,6 @@
 import type { EntityManager } from 'typeorm';
 import { In } from 'typeorm';
-import { AuditEntryEntity, badField, conflict, currentTraceparent, isDuplicateKey, newId, type NewEvent } from '@membergraph/platform';
+import { AuditEntryEntity, badField, conflict, currentTraceparent, enqueueEvents, insertMany, isDuplicateKey, newId, type NewEvent } from '@membergraph/platform';
 import { EventType, checkedData } from '@membergraph/contracts';
 import { MemberEntity, type MemberRow } from '../entities/member.entity';
 import { normalizePhone } from '../domain/phone';
@@ -8,7 +8,6 @@ import { isProfileComplete, normalizeBirthday, normalizeEmail } from '../domain/
 import { REFERRAL_CODE_RULE, normalizeReferralCode } from '../domain/referral';
 import type { MemberPii, PiiVault } from './pii.service';
 import type { MemberDeps } from './deps';
-import { enqueueAll, insertMany } from './sql';
 
 export interface RegisterMemberInput {
   phone: string;
@@ -164,7 +163,7 @@ export async function registerMembers(deps: RegistryDeps, em: EntityManager, reg
       return { id: newId(), actor, action: 'member.register', target: row.id, detail: JSON.stringify({ channel: input.channel, self: actor === SELF }), at: registeredAt };
     }),
   );
-  await enqueueAll(
+  await enqueueEvents(
     em,
     rows.flatMap((row, i) => newMemberEvents(kit.name, row, row.channel, registrations[i]!.traceparent)),
   );
